@@ -1,0 +1,87 @@
+// N-API entry point: capabilities() and the kernels, exposed to the engine.
+#include <napi.h>
+#include <string>
+#include "tbw_kernels.h"
+
+namespace {
+
+tbw::CpuFeatures g_features;
+tbw::Variant g_variant = tbw::Variant::Scalar;
+std::string g_variant_reason;
+
+Napi::Value Capabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("avx2", g_features.avx2);
+  cpu.Set("fma", g_features.fma);
+  cpu.Set("avx512f", g_features.avx512f);
+  cpu.Set("avx512_vnni", g_features.avx512_vnni);
+  cpu.Set("avx512_bf16", g_features.avx512_bf16);
+
+  Napi::Array variants = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (tbw::Variant v : tbw::supported_variants(g_features))
+    variants.Set(i++, tbw::variant_name(v));
+
+  Napi::Object cuda = Napi::Object::New(env);
+  cuda.Set("compiled", false);
+  cuda.Set("devices", Napi::Array::New(env));
+  cuda.Set("reason", "not compiled: the CUDA backend is not part of this build yet");
+
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("cpu", cpu);
+  out.Set("variant", tbw::variant_name(g_variant));
+  out.Set("variantReason", g_variant_reason);
+  out.Set("variants", variants);
+  out.Set("threads", tbw::configured_threads());
+  out.Set("cuda", cuda);
+#if defined(__clang__)
+  out.Set("compiler", std::string("clang ") + __clang_version__);
+#elif defined(__GNUC__)
+  out.Set("compiler", std::string("gcc ") + __VERSION__);
+#else
+  out.Set("compiler", "unknown");
+#endif
+  out.Set("napiVersion", NAPI_VERSION);
+  return out;
+}
+
+// dot(a: Float32Array, b: Float32Array, variant?: string) -> number
+Napi::Value Dot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsTypedArray() || !info[1].IsTypedArray())
+    throw Napi::TypeError::New(env, "dot(a, b[, variant]): a and b must be Float32Array");
+  auto a = info[0].As<Napi::TypedArray>();
+  auto b = info[1].As<Napi::TypedArray>();
+  if (a.TypedArrayType() != napi_float32_array || b.TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(env, "dot(a, b[, variant]): a and b must be Float32Array");
+  if (a.ElementLength() != b.ElementLength())
+    throw Napi::RangeError::New(env, "dot: a has " + std::to_string(a.ElementLength()) +
+                                         " elements but b has " + std::to_string(b.ElementLength()));
+  tbw::Variant v = g_variant;
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    std::string name = info[2].As<Napi::String>().Utf8Value();
+    if (name == "ref") {
+      v = tbw::Variant::Scalar;
+    } else if (!tbw::parse_variant(name, &v)) {
+      throw Napi::RangeError::New(env, "dot: unknown variant '" + name + "' (ref, scalar, avx2, avx512)");
+    } else if (!tbw::variant_supported(v, g_features)) {
+      throw Napi::Error::New(env, "dot: variant '" + name + "' is not supported by this CPU");
+    }
+  }
+  auto fa = a.As<Napi::Float32Array>();
+  auto fb = b.As<Napi::Float32Array>();
+  return Napi::Number::New(env, tbw::dot(v, fa.Data(), fb.Data(), fa.ElementLength()));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  g_features = tbw::detect_cpu_features();
+  g_variant = tbw::choose_variant(g_features, &g_variant_reason);
+  exports.Set("capabilities", Napi::Function::New(env, Capabilities));
+  exports.Set("dot", Napi::Function::New(env, Dot));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tbw_kernels, Init)

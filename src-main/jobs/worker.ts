@@ -1,0 +1,68 @@
+// Entry point of a job process. Runs under Node's child_process.fork (IPC via
+// process.send) or Electron's utilityProcess (IPC via process.parentPort).
+import { JobSpec } from '../contract/commands'
+import { JobCancelled, JobContext } from './job-context'
+import type { HostToJob, JobToHost } from './protocol'
+import { runSelfTest } from './selftest'
+
+interface ParentPort {
+  postMessage(msg: unknown): void
+  on(event: 'message', cb: (e: { data: unknown }) => void): void
+}
+
+interface Channel {
+  send(m: JobToHost): void
+  // Sends the last message, then exits once it has left the process.
+  sendAndExit(m: JobToHost): void
+  onMessage(cb: (m: HostToJob) => void): void
+}
+
+function channel(): Channel {
+  const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort
+  if (parentPort) {
+    return {
+      send: (m) => parentPort.postMessage(m),
+      sendAndExit: (m) => {
+        parentPort.postMessage(m)
+        setImmediate(() => process.exit(0))
+      },
+      onMessage: (cb) => parentPort.on('message', (e) => cb(e.data as HostToJob)),
+    }
+  }
+  const send = process.send?.bind(process)
+  if (!send) throw new Error('job worker started without an IPC channel')
+  return {
+    send: (m) => void send(m),
+    sendAndExit: (m) => void send(m, undefined, undefined, () => process.exit(0)),
+    onMessage: (cb) => process.on('message', (m) => cb(m as HostToJob)),
+  }
+}
+
+async function runJob(ctx: JobContext, spec: JobSpec): Promise<Record<string, unknown>> {
+  switch (spec.kind) {
+    case 'engine-selftest':
+      return runSelfTest(ctx, spec.params)
+  }
+}
+
+const io = channel()
+let ctx: JobContext | null = null
+
+io.onMessage((msg) => {
+  if (msg.type === 'cancel') {
+    ctx?.requestCancel()
+    return
+  }
+  if (msg.type !== 'start' || ctx) return
+  const spec = JobSpec.safeParse(msg.spec)
+  if (!spec.success) {
+    io.sendAndExit({ type: 'failed', error: `invalid job spec: ${spec.error.message}` })
+    return
+  }
+  ctx = new JobContext(msg.runId, (m) => io.send(m))
+  runJob(ctx, spec.data).then(
+    (summary) => io.sendAndExit({ type: 'done', summary }),
+    (err: unknown) =>
+      io.sendAndExit(err instanceof JobCancelled ? { type: 'cancelled' } : { type: 'failed', error: (err as Error).message ?? String(err) }),
+  )
+})

@@ -1,0 +1,81 @@
+// The one core every host (Electron, web host, CLI) runs: the database, the
+// job service, the event bus, and the command dispatcher behind the contract.
+import fs from 'node:fs'
+import type { CommandName, CommandResult, ParsedInput } from '../contract/commands'
+import type { CommandResponse } from '../contract/result'
+import type { SystemInfo } from '../contract/types'
+import { validateCommand } from '../contract/validate'
+import { openDatabase, type Db } from '../db/database'
+import { metricSeries } from '../db/metrics'
+import { getRun, listRuns } from '../db/runs'
+import { databasePath } from './data-dir'
+import { EventBus } from './events'
+import { JobService } from './jobs/job-service'
+import type { JobSpawner } from './jobs/spawner'
+import { systemInfo } from './system/system-info'
+
+export class NotFoundError extends Error {}
+
+type Handlers = { [N in CommandName]: (input: ParsedInput<N>) => CommandResult<N> | Promise<CommandResult<N>> }
+
+export interface AppServicesOptions {
+  dataDir: string
+  host: SystemInfo['host']
+  spawner: JobSpawner
+}
+
+export class AppServices {
+  readonly db: Db
+  readonly bus = new EventBus()
+  readonly jobs: JobService
+  private readonly handlers: Handlers
+
+  constructor(readonly options: AppServicesOptions) {
+    fs.mkdirSync(options.dataDir, { recursive: true })
+    this.db = openDatabase(databasePath(options.dataDir))
+    this.jobs = new JobService(this.db, this.bus, options.spawner)
+    this.jobs.recoverOrphans()
+    this.handlers = {
+      'system.info': () => systemInfo(options.dataDir, options.host),
+      'runs.list': (input) => listRuns(this.db, input),
+      'runs.get': ({ id }) => {
+        const run = getRun(this.db, id)
+        if (!run) throw new NotFoundError(`Run ${id} does not exist`)
+        return run
+      },
+      'runs.metrics': ({ runId, keys, maxPoints }) => {
+        if (!getRun(this.db, runId)) throw new NotFoundError(`Run ${runId} does not exist`)
+        return metricSeries(this.db, runId, keys, maxPoints)
+      },
+      'jobs.start': (spec) => ({ runId: this.jobs.start(spec) }),
+      'jobs.cancel': ({ runId }) => ({ cancelled: this.jobs.cancel(runId) }),
+      'jobs.active': () => this.jobs.active(),
+    }
+  }
+
+  // Validates raw input against the contract, then calls the service.
+  async dispatch(name: unknown, input: unknown): Promise<CommandResponse> {
+    const v = validateCommand(name, input)
+    if (!v.ok) return { ok: false, error: v.error }
+    const handler = this.handlers[v.name] as (i: unknown) => unknown
+    try {
+      return { ok: true, result: (await handler(v.input)) as CommandResult<CommandName> }
+    } catch (err) {
+      if (err instanceof NotFoundError) return { ok: false, error: { code: 'not_found', message: err.message } }
+      console.error(`command ${v.name} failed:`, err)
+      return { ok: false, error: { code: 'internal', message: (err as Error).message ?? String(err) } }
+    }
+  }
+
+  // Typed call for in-process callers (CLI, tests); throws on error.
+  async call<N extends CommandName>(name: N, input: ParsedInput<N> | Record<string, unknown> = {}): Promise<CommandResult<N>> {
+    const res = await this.dispatch(name, input)
+    if (!res.ok) throw Object.assign(new Error(res.error.message), { code: res.error.code, fields: res.error.fields })
+    return res.result as CommandResult<N>
+  }
+
+  close(): void {
+    this.jobs.shutdown()
+    this.db.close()
+  }
+}
