@@ -2,7 +2,6 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    reporters: ['default', './test-support/summary-reporter.ts'],
     projects: [
       {
         test: {

@@ -1,7 +1,7 @@
 // The envelope every transport returns for a command.
 import type { CommandName, CommandResult } from './commands'
 
-export type ApiErrorCode = 'invalid_input' | 'unknown_command' | 'not_found' | 'conflict' | 'internal'
+export type ApiErrorCode = 'invalid_input' | 'unknown_command' | 'not_found' | 'conflict' | 'forbidden' | 'internal'
 
 export interface ApiError {
   code: ApiErrorCode

@@ -1,0 +1,98 @@
+// `tbw`: the workbench from the command line, over the same services.
+import { Command, Option } from 'commander'
+import { RUN_STATUSES } from '../../contract/types'
+import type { AppServices } from '../../services/app-services'
+import { createNodeServices } from '../node-host'
+import { serve } from '../serve'
+import { doctorText } from './doctor'
+import { formatSeconds, progressBar, table } from './format'
+
+const program = new Command('tbw')
+  .description('TinyBERT Workbench command line')
+  .option('--data-dir <dir>', 'data directory (default: TBW_HOME or the OS user-data folder)')
+  .showHelpAfterError()
+
+function withServices<T>(fn: (s: AppServices) => Promise<T>): Promise<T> {
+  const s = createNodeServices('cli', program.opts<{ dataDir?: string }>().dataDir)
+  return fn(s).finally(() => s.close())
+}
+
+const printJson = (v: unknown) => console.log(JSON.stringify(v, null, 2))
+
+program
+  .command('doctor')
+  .description('CPU features, kernel variant, threads, CUDA, versions and data directory')
+  .option('--json', 'machine-readable output')
+  .action((o: { json?: boolean }) =>
+    withServices(async (s) => {
+      const info = await s.call('system.info')
+      if (o.json) printJson(info)
+      else console.log(doctorText(info))
+      if ('error' in info.kernels) process.exitCode = 1
+    }),
+  )
+
+const runs = program.command('runs').description('the run history')
+runs
+  .command('list')
+  .description('list runs, newest first')
+  .option('--json', 'machine-readable output')
+  .option('--limit <n>', 'at most this many runs', (v) => Number(v), 50)
+  .addOption(new Option('--status <status>', 'only runs with this status').choices([...RUN_STATUSES]))
+  .action((o: { json?: boolean; limit: number; status?: (typeof RUN_STATUSES)[number] }) =>
+    withServices(async (s) => {
+      const list = await s.call('runs.list', { limit: o.limit, status: o.status })
+      if (o.json) return printJson(list)
+      if (!list.length) return console.log('No runs yet. Try `tbw selftest`.')
+      console.log(
+        table(
+          list.map((r) => ({
+            id: r.id,
+            kind: r.kind,
+            status: r.status,
+            progress: r.progress === null ? '' : `${Math.round(r.progress * 100)}%`,
+            created: r.createdAt.replace('T', ' ').slice(0, 19),
+            name: r.name,
+          })),
+          ['id', 'kind', 'status', 'progress', 'created', 'name'],
+        ),
+      )
+    }),
+  )
+
+program
+  .command('selftest')
+  .description('run the engine self-test job (native kernels in every variant) and record it as a run')
+  .option('--steps <n>', 'number of steps', (v) => Number(v), 20)
+  .option('--interval-ms <n>', 'pause between steps', (v) => Number(v), 0)
+  .action((o: { steps: number; intervalMs: number }) =>
+    withServices(async (s) => {
+      const { runId } = await s.call('jobs.start', { kind: 'engine-selftest', params: { steps: o.steps, intervalMs: o.intervalMs } })
+      const tty = process.stdout.isTTY
+      const status = await new Promise<{ status: string; error: string | null }>((resolve) => {
+        s.bus.subscribe((e) => {
+          if (e.name === 'job.progress' && e.payload.runId === runId && tty) {
+            process.stdout.write(`\r${progressBar(e.payload.fraction, e.payload.etaSeconds, e.payload.message)}`)
+          }
+          if (e.name === 'job.status' && e.payload.runId === runId && e.payload.status !== 'running') resolve(e.payload)
+        })
+      })
+      if (tty) process.stdout.write('\n')
+      const run = await s.call('runs.get', { id: runId })
+      const took = run.startedAt && run.endedAt ? (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000 : null
+      console.log(`run ${runId}: ${status.status} in ${formatSeconds(took)}${status.error ? `: ${status.error}` : ''}`)
+      if (status.status === 'completed') console.log(JSON.stringify(run.summary))
+      else process.exitCode = 1
+    }),
+  )
+
+program
+  .command('serve')
+  .description('serve the workbench UI on 127.0.0.1 (same as npm run serve)')
+  .option('--port <n>', 'port (default: random)', (v) => Number(v))
+  .action((o: { port?: number }) => serve({ port: o.port, dataDir: program.opts<{ dataDir?: string }>().dataDir }))
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  console.error(`tbw: ${err.message}`)
+  process.exit(1)
+})

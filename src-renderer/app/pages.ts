@@ -1,0 +1,48 @@
+// The workbench's pages, in navigation order. Placeholders say what is coming.
+export type PageId = 'home' | 'models' | 'datasets' | 'finetune' | 'quantize' | 'sweeps' | 'benchmarks' | 'traces' | 'runs'
+
+export interface PageInfo {
+  id: PageId
+  label: string
+  coming?: string
+}
+
+export const PAGES: PageInfo[] = [
+  { id: 'home', label: 'Home' },
+  {
+    id: 'models',
+    label: 'Models',
+    coming: 'Load Hugging Face BERT checkpoints (safetensors or safe .bin), pull them from the hub with resume, or create a seeded TinyBERT-shaped test checkpoint.',
+  },
+  {
+    id: 'datasets',
+    label: 'Datasets',
+    coming: 'GLUE tasks (MRPC, RTE, CoLA, SST-2, …) and your own CSV/TSV/JSONL files with a column-mapping step, tokenized with a WordPiece tokenizer identical to Hugging Face’s.',
+  },
+  {
+    id: 'finetune',
+    label: 'Fine-tune',
+    coming: 'A wizard for LoRA, QLoRA and full fine-tuning with the seed study’s defaults (LoRA r=16, alpha=16, dropout 0.05 on query/key/value, classifier trainable), checkpoints and exact resume.',
+  },
+  {
+    id: 'quantize',
+    label: 'Quantize',
+    coming: 'int8 and nf4 (with double quantization) models, their size and accuracy side by side, and exports to safetensors, PEFT adapters and ONNX.',
+  },
+  {
+    id: 'sweeps',
+    label: 'Sweeps',
+    coming: 'Run Weights & Biases sweep configs offline — grid, random, Bayesian, Hyperband — with a trials table, parallel coordinates and parameter importance.',
+  },
+  {
+    id: 'benchmarks',
+    label: 'Benchmarks',
+    coming: 'Latency × size × accuracy matrices by batch size, measured side by side with ONNX Runtime and PyTorch.',
+  },
+  {
+    id: 'traces',
+    label: 'Traces',
+    coming: 'Record Chrome traces of training and inference, open PyTorch profiler traces of any size, and compare them.',
+  },
+  { id: 'runs', label: 'Runs' },
+]
