@@ -42,11 +42,10 @@ describe.skipIf(reason !== null)('desktop app (Electron)', () => {
     expect(await win.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined')
     expect(await win.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined')
     expect(await win.evaluate(() => Object.keys((window as unknown as { tbw: object }).tbw).sort())).toEqual(['invoke', 'onEvent'])
-    const prefs = await app.evaluate(({ BrowserWindow }) => {
-      const wc = BrowserWindow.getAllWindows()[0].webContents
-      return wc.getLastWebPreferences()
-    })
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false })
+    // The CSP forbids eval; new windows are refused.
+    expect(await win.evaluate(() => { try { return (0, eval)('1') } catch { return 'blocked' } })).toBe('blocked')
+    expect(await win.evaluate(() => window.open('https://example.com/') === null)).toBe(true)
+    expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1)
     await win.getByRole('button', { name: 'Run engine self-test' }).click()
     await win.locator('tr[data-run-id] .status-completed').first().waitFor({ timeout: 60_000 })
   })

@@ -5,6 +5,9 @@ import path from 'node:path'
 import { build, ROOT, run } from './lib.mjs'
 
 build()
+const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+console.log('test: type-checking (tsc --noEmit)…')
+const typecheck = run(process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json'])
 const results = path.join(ROOT, 'out', 'test-results.json')
 fs.rmSync(results, { force: true })
 const vitest = path.join(ROOT, 'node_modules', 'vitest', 'vitest.mjs')
@@ -28,5 +31,9 @@ if (fs.existsSync(results)) {
   failed++ // vitest itself did not finish
 }
 if (res.status !== 0 && failed === 0) failed++ // e.g. unhandled errors outside tests
+if (typecheck.status !== 0) {
+  console.log('test: the type check failed (see above); counted as one failure.')
+  failed++
+}
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
 process.exit(failed ? 1 : 0)

@@ -1,4 +1,5 @@
 // Live job progress bars with ETA, shown on every page.
+import { api } from '../lib/api'
 import { ProgressBar } from '../shared/components/ProgressBar'
 import { useAppStore } from './store'
 
@@ -12,6 +13,11 @@ export function JobsPanel() {
         <div className="job" key={j.runId} data-job-run={j.runId}>
           <div className="job-title">
             {j.label} <span className="muted">{j.message}</span>
+            {j.status === 'running' && (
+              <button className="small" onClick={() => void api.call('jobs.cancel', { runId: j.runId })}>
+                Cancel
+              </button>
+            )}
           </div>
           <ProgressBar fraction={j.fraction} etaSeconds={j.etaSeconds} status={j.status} label={j.label} />
         </div>
