@@ -91,3 +91,17 @@ float dot(Variant v, const float* a, const float* b, size_t n) {
 }
 
 }  // namespace tbw
+
+namespace tbw {
+
+void sgemm(Variant v, const GemmArgs& g) {
+  switch (v) {
+#if defined(TBW_HAVE_X86_VARIANTS)
+    case Variant::Avx512: return sgemm_avx512(g);
+    case Variant::Avx2: return sgemm_avx2(g);
+#endif
+    default: return sgemm_ref(g);
+  }
+}
+
+}  // namespace tbw

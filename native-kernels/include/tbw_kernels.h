@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tbw/gemm.h"
+
 namespace tbw {
 
 enum class Variant { Scalar = 0, Avx2 = 1, Avx512 = 2 };
@@ -35,5 +37,8 @@ float dot_ref(const float* a, const float* b, size_t n);
 float dot_avx2(const float* a, const float* b, size_t n);
 float dot_avx512(const float* a, const float* b, size_t n);
 float dot(Variant v, const float* a, const float* b, size_t n);
+
+// ---- GEMM: see tbw/gemm.h; Scalar runs the reference -------------------------
+void sgemm(Variant v, const GemmArgs& g);
 
 }  // namespace tbw

@@ -1,0 +1,116 @@
+// The blocked, packed GEMM driver shared by the SIMD variants (BLIS-style loops).
+// Included by each ISA's translation unit with its micro-kernel, so the kernel
+// inlines. Kernel contract:
+//   Kernel::MR, Kernel::NR
+//   Kernel::run(kc, a_pack (kc,MR), b_pack (kc,NR), c, ldc, mr, nr, load_c, bias)
+//     c[i*ldc + j] = (load_c ? c : 0) + sum_k a[k*MR+i]*b[k*NR+j] (+ bias[j]), i<mr, j<nr
+#pragma once
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "aligned_buffer.h"
+#include "tbw/gemm.h"
+#include "tbw/threadpool.h"
+
+namespace tbw {
+
+template <class Kernel>
+struct GemmDriver {
+  static constexpr int MR = Kernel::MR;
+  static constexpr int NR = Kernel::NR;
+  static inline int KC = getenv("TBW_KC") ? atoi(getenv("TBW_KC")) : 320;  // K block: an (KC,NR) B sliver stays in L1
+  static inline int MC = getenv("TBW_MC") ? atoi(getenv("TBW_MC")) : 96;   // M block: an (MC,KC) A block stays in L2
+
+  // B (K,N) -> panels of NR columns: panel p holds rows k = 0..K-1 as NR floats (zero padded)
+  static void pack_b(const GemmArgs& g, float* dst, int n_panels) {
+    parallel_for(n_panels, [&](int p, int) {
+      const int n0 = p * NR, nr = std::min(NR, g.N - n0);
+      float* out = dst + (size_t)p * g.K * NR;
+      for (int k = 0; k < g.K; k++, out += NR) {
+        const float* src = g.B + k * g.b_rs + (long)n0 * g.b_cs;
+        int j = 0;
+        if (g.b_cs == 1)
+          for (; j < nr; j++) out[j] = src[j];
+        else
+          for (; j < nr; j++) out[j] = src[j * g.b_cs];
+        for (; j < NR; j++) out[j] = 0.f;
+      }
+    });
+  }
+
+  // A rows [m0, m0+mc), cols [k0, k0+kc) -> slivers of MR rows: sliver s holds k as MR floats
+  static void pack_a(const GemmArgs& g, float* dst, int m0, int mc, int k0, int kc) {
+    for (int s = 0; s < mc; s += MR) {
+      const int mr = std::min(MR, mc - s);
+      float* out = dst + (size_t)s * kc;
+      const float* base = g.A + (long)(m0 + s) * g.a_rs + (long)k0 * g.a_cs;
+      if (g.a_rs == 1) {
+        for (int k = 0; k < kc; k++, out += MR) {
+          const float* src = base + k * g.a_cs;
+          int i = 0;
+          for (; i < mr; i++) out[i] = src[i];
+          for (; i < MR; i++) out[i] = 0.f;
+        }
+      } else {
+        for (int k = 0; k < kc; k++, out += MR) {
+          const float* src = base + k * g.a_cs;
+          int i = 0;
+          for (; i < mr; i++) out[i] = src[i * g.a_rs];
+          for (; i < MR; i++) out[i] = 0.f;
+        }
+      }
+    }
+  }
+
+  static void run(const GemmArgs& g) {
+    if (g.M <= 0 || g.N <= 0) return;
+    if (g.K <= 0) {  // empty sum: C = [C] + bias
+      for (int m = 0; m < g.M; m++)
+        for (int n = 0; n < g.N; n++) {
+          float* c = g.C + (long)m * g.ldc + n;
+          *c = (g.accumulate ? *c : 0.f) + (g.bias ? g.bias[n] : 0.f);
+        }
+      return;
+    }
+    // Scratch kept across calls (GEMMs are issued from one thread at a time).
+    static AlignedBuffer b_buf;
+    static std::vector<std::unique_ptr<AlignedBuffer>> a_bufs;
+    while ((int)a_bufs.size() < num_threads()) a_bufs.push_back(std::make_unique<AlignedBuffer>());
+    const int n_panels = (g.N + NR - 1) / NR;
+    float* b_pack = b_buf.get((size_t)n_panels * g.K * NR);
+    pack_b(g, b_pack, n_panels);
+
+    // Tasks: M blocks, and N chunks when there are too few M blocks to feed every thread.
+    const int threads = num_threads();
+    const int m_blocks = (g.M + MC - 1) / MC;
+    const int want = 4 * threads;
+    const int n_chunks = std::min(n_panels, std::max(1, (want + m_blocks - 1) / m_blocks));
+    const int panels_per_chunk = (n_panels + n_chunks - 1) / n_chunks;
+
+    parallel_for(m_blocks * n_chunks, [&](int task, int thread) {
+      const int mb = task / n_chunks, nc = task % n_chunks;
+      const int m0 = mb * MC, mc = std::min(MC, g.M - m0);
+      const int p0 = nc * panels_per_chunk, p1 = std::min(n_panels, p0 + panels_per_chunk);
+      float* a_pack = a_bufs[thread]->get((size_t)MC * KC);
+      const int k_blocks = (g.K + KC - 1) / KC, kc_even = (g.K + k_blocks - 1) / k_blocks;
+      for (int k0 = 0; k0 < g.K; k0 += kc_even) {
+        const int kc = std::min(kc_even, g.K - k0);
+        const bool first = k0 == 0;
+        pack_a(g, a_pack, m0, mc, k0, kc);
+        for (int p = p0; p < p1; p++) {
+          const int n0 = p * NR, nr = std::min(NR, g.N - n0);
+          const float* bp = b_pack + ((size_t)p * g.K + k0) * NR;
+          const float* bias = first && g.bias ? g.bias + n0 : nullptr;
+          for (int s = 0; s < mc; s += MR) {
+            Kernel::run(kc, a_pack + (size_t)s * kc, bp, g.C + (long)(m0 + s) * g.ldc + n0, g.ldc,
+                        std::min(MR, mc - s), nr, !first || g.accumulate, bias);
+          }
+        }
+      }
+    });
+  }
+};
+
+}  // namespace tbw

@@ -1,0 +1,18 @@
+// Reference GEMM: the plainest loop, accumulated in double.
+#include "tbw/gemm.h"
+
+namespace tbw {
+
+// A (M,K) · B (K,N) -> C (M,N), strides as in GemmArgs
+void sgemm_ref(const GemmArgs& g) {
+  for (int m = 0; m < g.M; m++) {
+    for (int n = 0; n < g.N; n++) {
+      double acc = g.bias ? g.bias[n] : 0.0;
+      for (int k = 0; k < g.K; k++) acc += double(g.A[m * g.a_rs + k * g.a_cs]) * g.B[k * g.b_rs + n * g.b_cs];
+      float* c = g.C + m * g.ldc + n;
+      *c = g.accumulate ? float(*c + acc) : float(acc);
+    }
+  }
+}
+
+}  // namespace tbw

@@ -1,0 +1,118 @@
+// The shared pool: persistent workers woken per parallel_for, tasks handed
+// out with an atomic counter, the caller participates and waits.
+#include "tbw/threadpool.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "tbw_kernels.h"
+
+namespace tbw {
+namespace {
+
+thread_local bool t_in_pool = false;
+
+class Pool {
+ public:
+  explicit Pool(int n) { start(n); }
+  ~Pool() { stop(); }
+
+  int size() const { return n_threads_; }
+
+  void resize(int n) {
+    std::lock_guard<std::mutex> run(run_mu_);
+    stop();
+    start(n);
+  }
+
+  void run(int n_tasks, const TaskFn& fn) {
+    if (n_tasks <= 0) return;
+    if (n_threads_ == 1 || n_tasks == 1 || t_in_pool) {
+      for (int t = 0; t < n_tasks; t++) fn(t, 0);
+      return;
+    }
+    std::lock_guard<std::mutex> run(run_mu_);  // one parallel region at a time
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      fn_ = &fn;
+      n_tasks_ = n_tasks;
+      next_.store(0);
+      active_ = n_threads_ - 1;
+      generation_++;
+    }
+    cv_.notify_all();
+    t_in_pool = true;
+    work(0);
+    t_in_pool = false;
+    std::unique_lock<std::mutex> lk(mu_);
+    done_cv_.wait(lk, [&] { return active_ == 0; });
+    fn_ = nullptr;
+  }
+
+ private:
+  void start(int n) {
+    n_threads_ = n < 1 ? 1 : n;
+    quit_ = false;
+    for (int i = 1; i < n_threads_; i++) workers_.emplace_back([this, i] { loop(i); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      quit_ = true;
+      generation_++;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+
+  void work(int thread) {
+    for (int t; (t = next_.fetch_add(1)) < n_tasks_;) (*fn_)(t, thread);
+  }
+
+  void loop(int thread) {
+    t_in_pool = true;
+    unsigned long seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return generation_ != seen; });
+        seen = generation_;
+        if (quit_) return;
+      }
+      work(thread);
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (--active_ == 0) done_cv_.notify_one();
+      }
+    }
+  }
+
+  int n_threads_ = 1;
+  std::vector<std::thread> workers_;
+  std::mutex run_mu_, mu_;
+  std::condition_variable cv_, done_cv_;
+  unsigned long generation_ = 0;
+  bool quit_ = false;
+  const TaskFn* fn_ = nullptr;
+  int n_tasks_ = 0;
+  int active_ = 0;
+  std::atomic<int> next_{0};
+};
+
+Pool& pool() {
+  static Pool p(configured_threads());
+  return p;
+}
+
+}  // namespace
+
+int num_threads() { return pool().size(); }
+void set_num_threads(int n) { pool().resize(n); }
+void parallel_for(int n_tasks, const TaskFn& fn) { pool().run(n_tasks, fn); }
+
+}  // namespace tbw

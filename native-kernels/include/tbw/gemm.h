@@ -1,0 +1,26 @@
+// General fp32 matrix product with arbitrary strides; every matmul forward and
+// backward is one call of it.
+//   C (M,N) = [C +] A (M,K) · B (K,N) [+ bias (N)]
+//   A(m,k) = A[m*a_rs + k*a_cs], B(k,n) = B[k*b_rs + n*b_cs], C(m,n) = C[m*ldc + n]
+#pragma once
+#include <cstddef>
+
+namespace tbw {
+
+struct GemmArgs {
+  int M = 0, N = 0, K = 0;
+  const float* A = nullptr;
+  long a_rs = 0, a_cs = 1;
+  const float* B = nullptr;
+  long b_rs = 0, b_cs = 1;
+  float* C = nullptr;
+  long ldc = 0;
+  bool accumulate = false;      // C += A·B instead of C = A·B
+  const float* bias = nullptr;  // (N), added once
+};
+
+void sgemm_ref(const GemmArgs& g);     // plain triple loop, double accumulation: the oracle
+void sgemm_avx2(const GemmArgs& g);    // packed, 6x16 FMA micro-kernel, threaded
+void sgemm_avx512(const GemmArgs& g);  // packed, 12x32 FMA micro-kernel, threaded
+
+}  // namespace tbw
