@@ -24,6 +24,7 @@ inline bool allclose(const char* what, const float* got, const float* want, size
   double worst = 0;
   size_t at = 0;
   for (size_t i = 0; i < n; i++) {
+    if (got[i] == want[i]) continue;  // also matches equal infinities
     double err = std::fabs(double(got[i]) - want[i]) / (atol + rtol * std::fabs(double(want[i])));
     if (!(err <= worst)) {  // NaN counts as a failure
       worst = std::isnan(err) ? INFINITY : err;

@@ -1,6 +1,7 @@
 // Builds the native-kernels addon at install time (npm "install" script).
 // A failed build stops the install with a message that says what to do.
 import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,8 +24,16 @@ if (!gyp) {
   process.exit(1)
 }
 
+// Build against this Node's own headers when it ships them (no download needed offline).
+function nodeDirArgs() {
+  if (process.env.npm_config_nodedir) return [`--nodedir=${process.env.npm_config_nodedir}`]
+  const prefix = path.resolve(path.dirname(process.execPath), '..')
+  return fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : []
+}
+
 console.log('native-kernels: building the C++ addon (node-gyp, -O3)…')
-const res = spawnSync(process.execPath, [gyp, 'rebuild', '--release', `--jobs=${process.env.TBW_BUILD_JOBS ?? 'max'}`], {
+const args = [gyp, 'rebuild', '--release', `--jobs=${process.env.TBW_BUILD_JOBS ?? 'max'}`, ...nodeDirArgs()]
+const res = spawnSync(process.execPath, args, {
   cwd: kernelsDir,
   stdio: 'inherit',
 })
