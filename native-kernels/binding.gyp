@@ -14,7 +14,7 @@
   "targets": [
     {
       "target_name": "tbw_kernels",
-      "sources": ["napi/addon.cpp", "cpu/dispatch.cpp", "cpu/threadpool.cpp", "cpu/ref/dot_ref.cpp", "cpu/ref/gemm_ref.cpp"],
+      "sources": ["napi/addon.cpp", "cpu/dispatch.cpp", "cpu/threadpool.cpp", "cpu/ref/dot_ref.cpp", "cpu/ref/gemm_ref.cpp", "cpu/ref/ref_backend.cpp", "cpu/variant_scalar.cpp"],
       "conditions": [
         ["target_arch=='x64'", {"dependencies": ["tbw_avx2", "tbw_avx512"]}]
       ]
@@ -22,7 +22,7 @@
     {
       "target_name": "tbw_avx2",
       "type": "static_library",
-      "sources": ["cpu/dot_avx2.cpp", "cpu/gemm/gemm_avx2.cpp"],
+      "sources": ["cpu/dot_avx2.cpp", "cpu/variant_avx2.cpp"],
       "cflags_cc": ["-mavx2", "-mfma"],
       "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"]},
       "msvs_settings": {"VCCLCompilerTool": {"EnableEnhancedInstructionSet": "5"}}
@@ -30,7 +30,7 @@
     {
       "target_name": "tbw_avx512",
       "type": "static_library",
-      "sources": ["cpu/dot_avx512.cpp", "cpu/gemm/gemm_avx512.cpp"],
+      "sources": ["cpu/dot_avx512.cpp", "cpu/variant_avx512.cpp"],
       "cflags_cc": ["-mavx512f", "-Wno-maybe-uninitialized"],
       "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f"]},
       "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/arch:AVX512"]}}

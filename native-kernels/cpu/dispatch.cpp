@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <thread>
 #include "tbw_kernels.h"
+#include "tbw/backend.h"
 
 namespace tbw {
 
@@ -100,7 +101,28 @@ void sgemm(Variant v, const GemmArgs& g) {
     case Variant::Avx512: return sgemm_avx512(g);
     case Variant::Avx2: return sgemm_avx2(g);
 #endif
-    default: return sgemm_ref(g);
+    default: return sgemm_scalar(g);
+  }
+}
+
+Backend* cpu_backend_ref();
+Backend* cpu_backend_scalar();
+#if defined(TBW_HAVE_X86_VARIANTS)
+Backend* cpu_backend_avx2();
+Backend* cpu_backend_avx512();
+#endif
+
+Backend* cpu_backend(const char* name) {
+  const std::string n = name;
+  if (n == "ref") return cpu_backend_ref();
+  Variant v;
+  if (!parse_variant(n, &v) || !variant_supported(v, detect_cpu_features())) return nullptr;
+  switch (v) {
+#if defined(TBW_HAVE_X86_VARIANTS)
+    case Variant::Avx512: return cpu_backend_avx512();
+    case Variant::Avx2: return cpu_backend_avx2();
+#endif
+    default: return cpu_backend_scalar();
   }
 }
 

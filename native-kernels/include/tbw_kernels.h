@@ -38,7 +38,7 @@ float dot_avx2(const float* a, const float* b, size_t n);
 float dot_avx512(const float* a, const float* b, size_t n);
 float dot(Variant v, const float* a, const float* b, size_t n);
 
-// ---- GEMM: see tbw/gemm.h; Scalar runs the reference -------------------------
+// ---- GEMM: see tbw/gemm.h -----------------------------------------------------
 void sgemm(Variant v, const GemmArgs& g);
 
 }  // namespace tbw

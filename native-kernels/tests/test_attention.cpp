@@ -1,71 +1,62 @@
-// Flash attention (every variant) against the naive reference: forward out and
-// lse, backward dq/dk/dv, with and without key padding and dropout.
+// Flash attention on every fast backend against the naive reference backend:
+// forward out and lse, backward dq/dk/dv, with and without key padding and dropout.
 #include <string>
 #include <vector>
 
-#include "harness.h"
-#include "tbw/attention.h"
-#include "tbw/ref/attention.h"
+#include "backend_test.h"
 
 using namespace tbw;
-
-using FwdFn = void (*)(float*, float*, const float*, const float*, const float*, const uint8_t*, AttentionShape, float, uint64_t);
-using BwdFn = void (*)(float*, float*, float*, const float*, const float*, const float*, const float*, const float*,
-                       const float*, const uint8_t*, AttentionShape, float, uint64_t);
-
-static FwdFn fwd_for(Variant v) {
-  return v == Variant::Avx512 ? flash_attention_forward_avx512 : v == Variant::Avx2 ? flash_attention_forward_avx2 : flash_attention_forward_scalar;
-}
-static BwdFn bwd_for(Variant v) {
-  return v == Variant::Avx512 ? flash_attention_backward_avx512 : v == Variant::Avx2 ? flash_attention_backward_avx2 : flash_attention_backward_scalar;
-}
+using th::DevBuf;
 
 // Declared tolerances (fp32 online softmax vs fp32 two-pass softmax, different summation order).
 constexpr double OUT_RTOL = 1e-4, OUT_ATOL = 2e-5;
 constexpr double GRAD_RTOL = 1e-3, GRAD_ATOL = 1e-4;
 
-static bool check(Variant var, int T, int HS, bool padded, float p) {
-  const int B = 2, NH = 3;
-  const size_t n = (size_t)B * NH * T * HS;
+struct AttnResult {
+  std::vector<float> out, lse, dq, dk, dv;
+};
+
+static AttnResult run(Backend& be, const AttentionShape& s, const std::vector<float>& q, const std::vector<float>& k,
+                      const std::vector<float>& v, const std::vector<float>& dout, const std::vector<uint8_t>* mask, float p) {
+  const size_t n = (size_t)s.B * s.NH * s.T * s.HS;
+  DevBuf<float> Q(be, q), K(be, k), V(be, v), dO(be, dout), out(be, n), lse(be, (size_t)s.B * s.NH * s.T);
+  DevBuf<float> dq(be, n), dk(be, n), dv(be, n);
+  DevBuf<uint8_t> m(be, mask ? *mask : std::vector<uint8_t>(1));
+  const uint8_t* mp = mask ? m.get() : nullptr;
+  be.attention_forward(out, lse, Q, K, V, mp, s, p, 1234);
+  be.attention_backward(dq, dk, dv, dO, Q, K, V, out, lse, mp, s, p, 1234);
+  return {out.host(), lse.host(), dq.host(), dk.host(), dv.host()};
+}
+
+static bool check(Backend& be, int T, int HS, bool padded, float p) {
+  const AttentionShape s{2, 3, T, HS};
+  const size_t n = (size_t)s.B * s.NH * T * HS;
   auto q = th::random_vec(n, T + HS, -2, 2), k = th::random_vec(n, T * 3 + HS, -2, 2), v = th::random_vec(n, T * 5 + HS);
   auto dout = th::random_vec(n, T * 7 + HS);
-  std::vector<uint8_t> mask(B * T, 1);
-  if (padded) {
-    for (int t = (T * 2) / 3; t < T; t++) mask[t] = 0;  // batch 0: last third padded (T=1: none)
-    for (int t = 1; t < T; t++) mask[T + t] = 0;         // batch 1: only the first key kept
-  }
-  const uint8_t* m = padded ? mask.data() : nullptr;
-  const uint64_t seed = 1234;
-  std::vector<float> out_ref(n), lse_ref(B * NH * T), att((size_t)B * NH * T * T);
-  ref::attention_forward(out_ref.data(), lse_ref.data(), att.data(), q.data(), k.data(), v.data(), m, B, NH, T, HS, p, seed);
-  std::vector<float> dq_ref(n), dk_ref(n), dv_ref(n);
-  ref::attention_backward(dq_ref.data(), dk_ref.data(), dv_ref.data(), dout.data(), q.data(), k.data(), v.data(), att.data(), m,
-                          B, NH, T, HS, p, seed);
-
-  AttentionShape s{B, NH, T, HS};
-  std::vector<float> out(n), lse(B * NH * T), dq(n), dk(n), dv(n);
-  fwd_for(var)(out.data(), lse.data(), q.data(), k.data(), v.data(), m, s, p, seed);
-  bool ok = th::allclose("out", out.data(), out_ref.data(), n, OUT_RTOL, OUT_ATOL);
-  ok = th::allclose("lse", lse.data(), lse_ref.data(), lse.size(), OUT_RTOL, OUT_ATOL) && ok;
-  bwd_for(var)(dq.data(), dk.data(), dv.data(), dout.data(), q.data(), k.data(), v.data(), out.data(), lse.data(), m, s, p, seed);
-  ok = th::allclose("dq", dq.data(), dq_ref.data(), n, GRAD_RTOL, GRAD_ATOL) && ok;
-  ok = th::allclose("dk", dk.data(), dk_ref.data(), n, GRAD_RTOL, GRAD_ATOL) && ok;
-  ok = th::allclose("dv", dv.data(), dv_ref.data(), n, GRAD_RTOL, GRAD_ATOL) && ok;
+  std::vector<uint8_t> mask(s.B * T, 1);
+  for (int t = (T * 2) / 3; t < T; t++) mask[t] = 0;  // batch 0: last third padded (T=1: every key)
+  for (int t = 1; t < T; t++) mask[T + t] = 0;         // batch 1: only the first key kept
+  const auto* mp = padded ? &mask : nullptr;
+  AttnResult want = run(th::ref_backend(), s, q, k, v, dout, mp, p), got = run(be, s, q, k, v, dout, mp, p);
+  bool ok = th::allclose("out", got.out.data(), want.out.data(), n, OUT_RTOL, OUT_ATOL);
+  ok = th::allclose("lse", got.lse.data(), want.lse.data(), got.lse.size(), OUT_RTOL, OUT_ATOL) && ok;
+  ok = th::allclose("dq", got.dq.data(), want.dq.data(), n, GRAD_RTOL, GRAD_ATOL) && ok;
+  ok = th::allclose("dk", got.dk.data(), want.dk.data(), n, GRAD_RTOL, GRAD_ATOL) && ok;
+  ok = th::allclose("dv", got.dv.data(), want.dv.data(), n, GRAD_RTOL, GRAD_ATOL) && ok;
   return ok;
 }
 
 int main() {
-  std::printf("test_attention (flash vs naive reference)\n");
-  for (Variant v : th::variants_or_skip("flash attention")) {
+  std::printf("test_attention (flash on each fast backend vs the naive reference)\n");
+  for (Backend* be : th::fast_backends_or_skip("flash attention")) {
+    const std::string tag = std::string("flash[") + be->name() + "]";
     for (int T : {1, 7, 128, 512})
       for (int HS : {26, 64})
-        for (int padded = 0; padded < 2; padded++) {
-          std::string name = std::string("flash[") + variant_name(v) + "] T=" + std::to_string(T) + " HS=" + std::to_string(HS) +
-                             (padded ? " padded" : "");
-          th::report(name, check(v, T, HS, padded, 0.f));
-        }
-    th::report(std::string("flash[") + variant_name(v) + "] T=128 HS=26 padded, dropout 0.1", check(v, 128, 26, true, 0.1f));
-    th::report(std::string("flash[") + variant_name(v) + "] T=77 HS=64 dropout 0.3", check(v, 77, 64, false, 0.3f));
+        for (int padded = 0; padded < 2; padded++)
+          th::report(tag + " T=" + std::to_string(T) + " HS=" + std::to_string(HS) + (padded ? " padded" : ""),
+                     check(*be, T, HS, padded, 0.f));
+    th::report(tag + " T=128 HS=26 padded, dropout 0.1", check(*be, 128, 26, true, 0.1f));
+    th::report(tag + " T=77 HS=64 dropout 0.3", check(*be, 77, 64, false, 0.3f));
   }
   return th::finish("test_attention");
 }

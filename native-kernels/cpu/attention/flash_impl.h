@@ -1,5 +1,5 @@
-// Flash attention, written once and compiled per ISA (flash_{scalar,avx2,avx512}.cpp
-// include this with their own compiler flags). Tiles are sized so the inner
+// Flash attention, written once and compiled per variant (variant_*.cpp
+// include it with their own compiler flags). Tiles are sized so the inner
 // loops run over contiguous, fixed-length rows the compiler vectorizes.
 // Parallel over (batch, head): each task owns its rows of out/dq/dk/dv.
 #include <algorithm>
@@ -15,7 +15,7 @@
 #include "tbw/threadpool.h"
 
 namespace tbw {
-namespace TBW_FLASH_NS {
+namespace TBW_NS {
 
 constexpr int BR = 32;  // query rows per tile
 constexpr int BC = 64;  // keys per tile
@@ -203,5 +203,5 @@ inline void backward(float* dq, float* dk, float* dv, const float* dout, const f
   });
 }
 
-}  // namespace TBW_FLASH_NS
+}  // namespace TBW_NS
 }  // namespace tbw

@@ -1,9 +1,9 @@
-// The blocked, packed GEMM driver shared by the SIMD variants (BLIS-style loops).
-// Included by each ISA's translation unit with its micro-kernel, so the kernel
-// inlines. Kernel contract:
+// The blocked, packed GEMM driver shared by the CPU variants (BLIS-style loops).
+// Included by each variant's translation unit (variant_*.cpp) after its
+// micro-kernel, so the kernel inlines. Kernel contract:
 //   Kernel::MR, Kernel::NR
-//   Kernel::run(kc, a_pack (kc,MR), b_pack (kc,NR), c, ldc, mr, nr, load_c, bias)
-//     c[i*ldc + j] = (load_c ? c : 0) + sum_k a[k*MR+i]*b[k*NR+j] (+ bias[j]), i<mr, j<nr
+//   Kernel::run(kc, a_pack (kc,MR), b_pack (kc,NR), c, ldc, mr, nr, load_c, alpha, bias)
+//     c[i*ldc + j] = (load_c ? c : 0) + alpha * sum_k a[k*MR+i]*b[k*NR+j] (+ bias[j]), i<mr, j<nr
 #pragma once
 #include <algorithm>
 #include <cstdlib>
@@ -15,6 +15,7 @@
 #include "tbw/threadpool.h"
 
 namespace tbw {
+namespace TBW_NS {
 
 template <class Kernel>
 struct GemmDriver {
@@ -70,7 +71,7 @@ struct GemmDriver {
       for (int m = 0; m < g.M; m++)
         for (int n = 0; n < g.N; n++) {
           float* c = g.C + (long)m * g.ldc + n;
-          *c = (g.accumulate ? *c : 0.f) + (g.bias ? g.bias[n] : 0.f);
+          *c = (g.accumulate ? *c : 0.f) + (g.bias ? g.bias[n] : 0.f);  // alpha * empty sum = 0
         }
       return;
     }
@@ -105,7 +106,7 @@ struct GemmDriver {
           const float* bias = first && g.bias ? g.bias + n0 : nullptr;
           for (int s = 0; s < mc; s += MR) {
             Kernel::run(kc, a_pack + (size_t)s * kc, bp, g.C + (long)(m0 + s) * g.ldc + n0, g.ldc,
-                        std::min(MR, mc - s), nr, !first || g.accumulate, bias);
+                        std::min(MR, mc - s), nr, !first || g.accumulate, g.alpha, bias);
           }
         }
       }
@@ -113,4 +114,5 @@ struct GemmDriver {
   }
 };
 
+}  // namespace TBW_NS
 }  // namespace tbw

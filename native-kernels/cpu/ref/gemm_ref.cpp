@@ -7,8 +7,9 @@ namespace tbw {
 void sgemm_ref(const GemmArgs& g) {
   for (int m = 0; m < g.M; m++) {
     for (int n = 0; n < g.N; n++) {
-      double acc = g.bias ? g.bias[n] : 0.0;
+      double acc = 0.0;
       for (int k = 0; k < g.K; k++) acc += double(g.A[m * g.a_rs + k * g.a_cs]) * g.B[k * g.b_rs + n * g.b_cs];
+      acc = acc * g.alpha + (g.bias ? g.bias[n] : 0.0);
       float* c = g.C + m * g.ldc + n;
       *c = g.accumulate ? float(*c + acc) : float(acc);
     }

@@ -1,6 +1,6 @@
 // General fp32 matrix product with arbitrary strides; every matmul forward and
 // backward is one call of it.
-//   C (M,N) = [C +] A (M,K) · B (K,N) [+ bias (N)]
+//   C (M,N) = [C +] alpha · A (M,K) · B (K,N) [+ bias (N)]
 //   A(m,k) = A[m*a_rs + k*a_cs], B(k,n) = B[k*b_rs + n*b_cs], C(m,n) = C[m*ldc + n]
 #pragma once
 #include <cstddef>
@@ -15,11 +15,13 @@ struct GemmArgs {
   long b_rs = 0, b_cs = 1;
   float* C = nullptr;
   long ldc = 0;
-  bool accumulate = false;      // C += A·B instead of C = A·B
+  float alpha = 1.f;
+  bool accumulate = false;      // C += alpha·A·B instead of C = alpha·A·B
   const float* bias = nullptr;  // (N), added once
 };
 
 void sgemm_ref(const GemmArgs& g);     // plain triple loop, double accumulation: the oracle
+void sgemm_scalar(const GemmArgs& g);  // packed, 4x8 portable micro-kernel, threaded
 void sgemm_avx2(const GemmArgs& g);    // packed, 6x16 FMA micro-kernel, threaded
 void sgemm_avx512(const GemmArgs& g);  // packed, 12x32 FMA micro-kernel, threaded
 

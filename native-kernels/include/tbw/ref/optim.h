@@ -4,16 +4,13 @@
 #include <cmath>
 #include <vector>
 
-namespace tbw::ref {
+#include "../optim_hyper.h"
 
-struct AdamWParams {
-  float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.01f;
-  int step = 1;  // 1-based step number of this update (bias correction)
-};
+namespace tbw::ref {
 
 // torch.optim.AdamW: p *= 1 - lr*wd; p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)
 template <class T>
-void adamw_update(T* p, const T* g, T* m, T* v, long n, const AdamWParams& o) {
+void adamw_update(T* p, const T* g, T* m, T* v, long n, const AdamWHyper& o) {
   const T bc1 = T(1) - std::pow(T(o.beta1), o.step), bc2 = T(1) - std::pow(T(o.beta2), o.step);
   for (long i = 0; i < n; i++) {
     m[i] = T(o.beta1) * m[i] + (T(1) - T(o.beta1)) * g[i];
@@ -23,25 +20,17 @@ void adamw_update(T* p, const T* g, T* m, T* v, long n, const AdamWParams& o) {
   }
 }
 
-struct AdafactorParams {
-  float lr = 1e-3f, eps1 = 1e-30f, eps2 = 1e-3f, clip_threshold = 1.0f, decay_rate = -0.8f;
-  float beta1 = 0.f;  // 0: no first moment (HF beta1=None)
-  float weight_decay = 0.f;
-  bool scale_parameter = false;  // HF: multiply lr by max(eps2, RMS(p))
-  int step = 1;
-};
-
 // transformers.optimization.Adafactor with relative_step=False (an explicit lr).
 // p, g (rows,cols); factored when rows > 1 && cols > 1 (row (rows), col (cols) statistics),
 // otherwise v (rows*cols). m (rows*cols) only when beta1 > 0.
 template <class T>
-void adafactor_update(T* p, const T* g, T* row, T* col, T* v, T* m, int rows, int cols, const AdafactorParams& o) {
+void adafactor_update(T* p, const T* g, T* row, T* col, T* v, T* m, int rows, int cols, const AdafactorHyper& o) {
   const long n = (long)rows * cols;
   const bool factored = rows > 1 && cols > 1;
-  auto rms = [n](const T* x) {
-    T s = 0;
-    for (long i = 0; i < n; i++) s += x[i] * x[i];
-    return std::sqrt(s / n);
+  auto rms = [n](const T* x) {  // reductions accumulate in double
+    double s = 0;
+    for (long i = 0; i < n; i++) s += double(x[i]) * x[i];
+    return T(std::sqrt(s / n));
   };
   T lr = T(o.lr);
   if (o.scale_parameter) lr *= std::max(T(o.eps2), rms(p));
@@ -49,18 +38,18 @@ void adafactor_update(T* p, const T* g, T* row, T* col, T* v, T* m, int rows, in
   std::vector<T> upd(n);
   if (factored) {
     for (int r = 0; r < rows; r++) {
-      T s = 0;
-      for (int c = 0; c < cols; c++) s += g[(long)r * cols + c] * g[(long)r * cols + c] + T(o.eps1);
-      row[r] = beta2t * row[r] + (T(1) - beta2t) * (s / cols);
+      double s = 0;
+      for (int c = 0; c < cols; c++) s += double(g[(long)r * cols + c]) * g[(long)r * cols + c] + o.eps1;
+      row[r] = beta2t * row[r] + (T(1) - beta2t) * T(s / cols);
     }
     for (int c = 0; c < cols; c++) {
-      T s = 0;
-      for (int r = 0; r < rows; r++) s += g[(long)r * cols + c] * g[(long)r * cols + c] + T(o.eps1);
-      col[c] = beta2t * col[c] + (T(1) - beta2t) * (s / rows);
+      double s = 0;
+      for (int r = 0; r < rows; r++) s += double(g[(long)r * cols + c]) * g[(long)r * cols + c] + o.eps1;
+      col[c] = beta2t * col[c] + (T(1) - beta2t) * T(s / rows);
     }
-    T row_mean = 0;
-    for (int r = 0; r < rows; r++) row_mean += row[r];
-    row_mean /= rows;
+    double row_sum = 0;
+    for (int r = 0; r < rows; r++) row_sum += row[r];
+    const T row_mean = T(row_sum / rows);
     for (int r = 0; r < rows; r++)
       for (int c = 0; c < cols; c++)
         upd[(long)r * cols + c] = g[(long)r * cols + c] / std::sqrt(row[r] / row_mean) / std::sqrt(col[c]);
@@ -79,15 +68,9 @@ void adafactor_update(T* p, const T* g, T* row, T* col, T* v, T* m, int rows, in
   for (long i = 0; i < n; i++) p[i] -= upd[i];
 }
 
-struct SgdParams {
-  float lr = 1e-2f, momentum = 0.9f, dampening = 0.f, weight_decay = 0.f;
-  bool nesterov = false;
-  int step = 1;
-};
-
 // torch.optim.SGD: the momentum buffer starts as the first gradient
 template <class T>
-void sgd_update(T* p, const T* g, T* buf, long n, const SgdParams& o) {
+void sgd_update(T* p, const T* g, T* buf, long n, const SgdHyper& o) {
   for (long i = 0; i < n; i++) {
     T d = g[i] + T(o.weight_decay) * p[i];
     if (o.momentum != 0) {
@@ -102,10 +85,10 @@ void sgd_update(T* p, const T* g, T* buf, long n, const SgdParams& o) {
 // when the global L2 norm exceeds max_norm. Returns the norm before clipping.
 template <class T>
 T clip_grad_norm(T* const* grads, const long* sizes, int count, T max_norm) {
-  T total = 0;
+  double sum = 0;
   for (int t = 0; t < count; t++)
-    for (long i = 0; i < sizes[t]; i++) total += grads[t][i] * grads[t][i];
-  total = std::sqrt(total);
+    for (long i = 0; i < sizes[t]; i++) sum += double(grads[t][i]) * grads[t][i];
+  const T total = T(std::sqrt(sum));
   const T coef = max_norm / (total + T(1e-6));
   if (coef < T(1))
     for (int t = 0; t < count; t++)

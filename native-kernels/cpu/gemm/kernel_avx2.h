@@ -1,13 +1,12 @@
 // AVX2+FMA GEMM: 6x16 micro-kernel (12 ymm accumulators), masked edges.
-// Compiled with -mavx2 -mfma; called only when the CPU has both.
+// Included by variant_avx2.cpp (compiled with -mavx2 -mfma).
+#pragma once
 #include <immintrin.h>
 
-#include "gemm_driver.h"
-
 namespace tbw {
-namespace {
+namespace TBW_NS {
 
-inline __m256i lane_mask(int n) {  // first n of 8 lanes set (n in 0..8)
+static inline __m256i lane_mask(int n) {  // first n of 8 lanes set (n in 0..8)
   const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
 }
@@ -18,7 +17,7 @@ struct Kernel6x16 {
 
   // a (kc,6), b (kc,16) -> c (mr,nr) tile with leading dimension ldc
   static inline void run(int kc, const float* a, const float* b, float* c, long ldc, int mr, int nr, bool load_c,
-                         const float* bias) {
+                         float alpha, const float* bias) {
     __m256 acc[MR][2];
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
@@ -32,13 +31,14 @@ struct Kernel6x16 {
       }
     }
     const __m256i m0 = lane_mask(nr < 8 ? nr : 8), m1 = lane_mask(nr <= 8 ? 0 : nr - 8);
+    const __m256 va = _mm256_set1_ps(alpha);
     const __m256 bias0 = bias ? _mm256_maskload_ps(bias, m0) : _mm256_setzero_ps();
     const __m256 bias1 = bias ? _mm256_maskload_ps(bias + 8, m1) : _mm256_setzero_ps();
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
       if (i >= mr) break;
       float* ci = c + i * ldc;
-      __m256 v0 = _mm256_add_ps(acc[i][0], bias0), v1 = _mm256_add_ps(acc[i][1], bias1);
+      __m256 v0 = _mm256_fmadd_ps(acc[i][0], va, bias0), v1 = _mm256_fmadd_ps(acc[i][1], va, bias1);
       if (load_c) {
         v0 = _mm256_add_ps(v0, _mm256_maskload_ps(ci, m0));
         v1 = _mm256_add_ps(v1, _mm256_maskload_ps(ci + 8, m1));
@@ -49,8 +49,7 @@ struct Kernel6x16 {
   }
 };
 
-}  // namespace
+using MicroKernel = Kernel6x16;
 
-void sgemm_avx2(const GemmArgs& g) { GemmDriver<Kernel6x16>::run(g); }
-
+}  // namespace TBW_NS
 }  // namespace tbw

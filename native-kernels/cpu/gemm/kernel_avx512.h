@@ -1,11 +1,10 @@
 // AVX-512 GEMM: 12x32 micro-kernel (24 zmm accumulators), masked edges.
-// Compiled with -mavx512f; called only when the CPU has it.
+// Included by variant_avx512.cpp (compiled with -mavx512f).
+#pragma once
 #include <immintrin.h>
 
-#include "gemm_driver.h"
-
 namespace tbw {
-namespace {
+namespace TBW_NS {
 
 struct Kernel12x32 {
   static constexpr int MR = 12;
@@ -13,7 +12,7 @@ struct Kernel12x32 {
 
   // a (kc,12), b (kc,32) -> c (mr,nr) tile with leading dimension ldc
   static inline void run(int kc, const float* a, const float* b, float* c, long ldc, int mr, int nr, bool load_c,
-                         const float* bias) {
+                         float alpha, const float* bias) {
     __m512 acc[MR][2];
 #pragma GCC unroll 12
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
@@ -28,13 +27,14 @@ struct Kernel12x32 {
     }
     const __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1u);
     const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1u);
+    const __m512 va = _mm512_set1_ps(alpha);
     const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
     const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 12
     for (int i = 0; i < MR; i++) {
       if (i >= mr) break;
       float* ci = c + i * ldc;
-      __m512 v0 = _mm512_add_ps(acc[i][0], bias0), v1 = _mm512_add_ps(acc[i][1], bias1);
+      __m512 v0 = _mm512_fmadd_ps(acc[i][0], va, bias0), v1 = _mm512_fmadd_ps(acc[i][1], va, bias1);
       if (load_c) {
         v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, ci));
         v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, ci + 16));
@@ -45,8 +45,7 @@ struct Kernel12x32 {
   }
 };
 
-}  // namespace
+using MicroKernel = Kernel12x32;
 
-void sgemm_avx512(const GemmArgs& g) { GemmDriver<Kernel12x32>::run(g); }
-
+}  // namespace TBW_NS
 }  // namespace tbw

@@ -1,0 +1,201 @@
+// A CPU backend built from one variant's GEMM micro-kernel, flash attention and
+// fast ops. Included last by variant_*.cpp, which define TBW_NS.
+#pragma once
+#include "attention/flash_impl.h"
+#include "gemm/gemm_driver.h"
+#include "ops/ops_impl.h"
+#include "tbw/backend.h"
+
+namespace tbw {
+namespace TBW_NS {
+
+using Gemm = GemmDriver<MicroKernel>;
+
+// inp (N,C) · W (OC,C)ᵀ -> out (N,OC)
+inline GemmArgs linear_args(float* out, const float* inp, const float* W, int N, int C, int OC) {
+  GemmArgs g;
+  g.M = N, g.N = OC, g.K = C;
+  g.A = inp, g.a_rs = C, g.a_cs = 1;
+  g.B = W, g.b_rs = 1, g.b_cs = C;
+  g.C = out, g.ldc = OC;
+  return g;
+}
+
+// dout (N,OC) · W (OC,C) -> (N,C)
+inline GemmArgs linear_dinp_args(float* dinp, const float* dout, const float* W, int N, int C, int OC) {
+  GemmArgs g;
+  g.M = N, g.N = C, g.K = OC;
+  g.A = dout, g.a_rs = OC, g.a_cs = 1;
+  g.B = W, g.b_rs = C, g.b_cs = 1;
+  g.C = dinp, g.ldc = C;
+  return g;
+}
+
+// dout (N,OC)ᵀ · inp (N,C) -> (OC,C)
+inline GemmArgs linear_dweight_args(float* dweight, const float* dout, const float* inp, int N, int C, int OC) {
+  GemmArgs g;
+  g.M = OC, g.N = C, g.K = N;
+  g.A = dout, g.a_rs = 1, g.a_cs = OC;
+  g.B = inp, g.b_rs = C, g.b_cs = 1;
+  g.C = dweight, g.ldc = C;
+  return g;
+}
+
+// dbias (OC) += column sums of dout (N,OC), each task owning a slice of columns
+inline void column_sums(float* dbias, const float* dout, int N, int OC) {
+  constexpr int SLICE = 64;
+  parallel_for((OC + SLICE - 1) / SLICE, [&](int t, int) {
+    const int o0 = t * SLICE, o1 = std::min(OC, o0 + SLICE);
+    float acc[SLICE] = {};
+    for (int n = 0; n < N; n++)
+      for (int o = o0; o < o1; o++) acc[o - o0] += dout[(long)n * OC + o];
+    for (int o = o0; o < o1; o++) dbias[o] += acc[o - o0];
+  });
+}
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(const char* name) : name_(name) {}
+  const char* name() const override { return name_; }
+
+  void* alloc(size_t bytes) override { return std::aligned_alloc(64, ((bytes + 63) / 64) * 64 + 64); }
+  void release(void* p) override { std::free(p); }
+  void upload(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void download(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+
+  void matmul_forward(float* out, const float* inp, const float* W, const float* bias, int N, int C, int OC) override {
+    GemmArgs g = linear_args(out, inp, W, N, C, OC);
+    g.bias = bias;
+    Gemm::run(g);
+  }
+
+  void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* W, int N,
+                       int C, int OC) override {
+    if (dinp) {
+      GemmArgs g = linear_dinp_args(dinp, dout, W, N, C, OC);
+      g.accumulate = true;
+      Gemm::run(g);
+    }
+    if (dweight) {
+      GemmArgs g = linear_dweight_args(dweight, dout, inp, N, C, OC);
+      g.accumulate = true;
+      Gemm::run(g);
+    }
+    if (dbias) column_sums(dbias, dout, N, OC);
+  }
+
+  void lora_forward(float* out, float* h, const float* inp, const float* W, const float* bias, const float* A, const float* Bm,
+                    int N, int C, int OC, int r, float scale, float p, uint64_t seed) override {
+    matmul_forward(out, inp, W, bias, N, C, OC);
+    const float* xd = inp;
+    if (p > 0.f) {
+      float* buf = scratch(2, (size_t)N * C);
+      dropout_forward(buf, inp, (long)N * C, p, seed);
+      xd = buf;
+    }
+    Gemm::run(linear_args(h, xd, A, N, C, r));
+    GemmArgs up = linear_args(out, h, Bm, N, r, OC);
+    up.alpha = scale;
+    up.accumulate = true;
+    Gemm::run(up);
+  }
+
+  void lora_backward(float* dinp, float* dA, float* dB, float* dbias, const float* dout, const float* inp, const float* W,
+                     const float* A, const float* Bm, const float* h, int N, int C, int OC, int r, float scale, float p,
+                     uint64_t seed) override {
+    matmul_backward(dinp, nullptr, dbias, dout, inp, W, N, C, OC);  // W is frozen: no dW
+    GemmArgs gb = linear_dweight_args(dB, dout, h, N, r, OC);       // dB += scale · doutᵀ·h
+    gb.alpha = scale;
+    gb.accumulate = true;
+    Gemm::run(gb);
+    float* dh = scratch(3, (size_t)N * r);  // dh = scale · dout·Bm
+    GemmArgs gh = linear_dinp_args(dh, dout, Bm, N, r, OC);
+    gh.alpha = scale;
+    Gemm::run(gh);
+    const float* xd = inp;
+    if (p > 0.f) {
+      float* buf = scratch(2, (size_t)N * C);
+      dropout_forward(buf, inp, (long)N * C, p, seed);
+      xd = buf;
+    }
+    GemmArgs ga = linear_dweight_args(dA, dh, xd, N, C, r);  // dA += dhᵀ·dropout(inp)
+    ga.accumulate = true;
+    Gemm::run(ga);
+    if (!dinp) return;
+    if (p > 0.f) {  // dinp += dropout_backward(dh·A)
+      float* dxd = scratch(4, (size_t)N * C);
+      Gemm::run(linear_dinp_args(dxd, dh, A, N, C, r));
+      dropout_backward(dinp, dxd, (long)N * C, p, seed);
+    } else {
+      GemmArgs gx = linear_dinp_args(dinp, dh, A, N, C, r);
+      gx.accumulate = true;
+      Gemm::run(gx);
+    }
+  }
+
+  void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
+                         AttentionShape s, float p, uint64_t seed) override {
+    TBW_NS::forward(out, lse, q, k, v, mask, s, p, seed);
+  }
+  void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
+                          const float* out, const float* lse, const uint8_t* mask, AttentionShape s, float p,
+                          uint64_t seed) override {
+    TBW_NS::backward(dq, dk, dv, dout, q, k, v, out, lse, mask, s, p, seed);
+  }
+
+  void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* w, const float* b, int N, int C,
+                         float eps) override {
+    TBW_NS::layernorm_forward(out, mean, rstd, inp, w, b, N, C, eps);
+  }
+  void layernorm_backward(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
+                          const float* mean, const float* rstd, int N, int C) override {
+    TBW_NS::layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, N, C);
+  }
+  void gelu_forward(float* out, const float* inp, long n) override { TBW_NS::gelu_forward(out, inp, n); }
+  void gelu_backward(float* dinp, const float* inp, const float* dout, long n) override { TBW_NS::gelu_backward(dinp, inp, dout, n); }
+  void tanh_forward(float* out, const float* inp, long n) override { TBW_NS::tanh_forward(out, inp, n); }
+  void tanh_backward(float* dinp, const float* out, const float* dout, long n) override { TBW_NS::tanh_backward(dinp, out, dout, n); }
+  void residual_forward(float* out, const float* a, const float* b, long n) override { TBW_NS::residual_forward(out, a, b, n); }
+  void residual_backward(float* da, float* db, const float* dout, long n) override { TBW_NS::residual_backward(da, db, dout, n); }
+  void dropout_forward(float* out, const float* inp, long n, float p, uint64_t seed) override {
+    TBW_NS::dropout_forward(out, inp, n, p, seed);
+  }
+  void dropout_backward(float* dinp, const float* dout, long n, float p, uint64_t seed) override {
+    TBW_NS::dropout_backward(dinp, dout, n, p, seed);
+  }
+  void embeddings_forward(float* out, const int32_t* ids, const int32_t* tt, const float* wte, const float* wpe,
+                          const float* wtt, int B, int T, int C) override {
+    TBW_NS::embeddings_forward(out, ids, tt, wte, wpe, wtt, B, T, C);
+  }
+  void embeddings_backward(float* dwte, float* dwpe, float* dwtt, const float* dout, const int32_t* ids, const int32_t* tt,
+                           int B, int T, int C) override {
+    TBW_NS::embeddings_backward(dwte, dwpe, dwtt, dout, ids, tt, B, T, C);
+  }
+  float crossentropy_forward(float* probs, const float* logits, const int32_t* labels, int B, int NC) override {
+    return TBW_NS::crossentropy_forward(probs, logits, labels, B, NC);
+  }
+  void crossentropy_backward(float* dlogits, const float* probs, const int32_t* labels, int B, int NC, float dloss) override {
+    TBW_NS::crossentropy_backward(dlogits, probs, labels, B, NC, dloss);
+  }
+  float mse_forward(const float* preds, const float* targets, int B) override { return TBW_NS::mse_forward(preds, targets, B); }
+  void mse_backward(float* dpreds, const float* preds, const float* targets, int B, float dloss) override {
+    TBW_NS::mse_backward(dpreds, preds, targets, B, dloss);
+  }
+  void adamw_update(float* p, const float* g, float* m, float* v, long n, const AdamWHyper& h) override {
+    TBW_NS::adamw_update(p, g, m, v, n, h);
+  }
+  void adafactor_update(float* p, const float* g, float* row, float* col, float* v, float* m, int rows, int cols,
+                        const AdafactorHyper& h) override {
+    TBW_NS::adafactor_update(p, g, row, col, v, m, rows, cols, h);
+  }
+  void sgd_update(float* p, const float* g, float* buf, long n, const SgdHyper& h) override { TBW_NS::sgd_update(p, g, buf, n, h); }
+  float clip_grad_norm(float* const* grads, const long* sizes, int count, float max_norm) override {
+    return TBW_NS::clip_grad_norm(grads, sizes, count, max_norm);
+  }
+
+ private:
+  const char* name_;
+};
+
+}  // namespace TBW_NS
+}  // namespace tbw

@@ -1,0 +1,120 @@
+// The "ref" backend: every op is its scalar reference (naive attention with a
+// (T,T) matrix, double-accumulated GEMM). The oracle the fast backends are tested against.
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "tbw/backend.h"
+#include "tbw/gemm.h"
+#include "tbw/ref/attention.h"
+#include "tbw/ref/layers.h"
+#include "tbw/ref/matmul.h"
+#include "tbw/ref/optim.h"
+
+namespace tbw {
+namespace {
+
+class RefBackend final : public Backend {
+ public:
+  const char* name() const override { return "ref"; }
+  void* alloc(size_t bytes) override { return std::malloc(bytes ? bytes : 1); }
+  void release(void* p) override { std::free(p); }
+  void upload(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void download(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+
+  void matmul_forward(float* out, const float* inp, const float* W, const float* bias, int N, int C, int OC) override {
+    GemmArgs g;
+    g.M = N, g.N = OC, g.K = C, g.A = inp, g.a_rs = C, g.a_cs = 1, g.B = W, g.b_rs = 1, g.b_cs = C, g.C = out, g.ldc = OC;
+    g.bias = bias;
+    sgemm_ref(g);
+  }
+  void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* W, int N,
+                       int C, int OC) override {
+    ref::matmul_backward(dinp, dweight, dbias, dout, inp, W, N, C, OC);
+  }
+  void lora_forward(float* out, float* h, const float* inp, const float* W, const float* bias, const float* A, const float* Bm,
+                    int N, int C, int OC, int r, float scale, float p, uint64_t seed) override {
+    ref::lora_forward(out, h, inp, W, bias, A, Bm, N, C, OC, r, scale, p, seed);
+  }
+  void lora_backward(float* dinp, float* dA, float* dB, float* dbias, const float* dout, const float* inp, const float* W,
+                     const float* A, const float* Bm, const float* h, int N, int C, int OC, int r, float scale, float p,
+                     uint64_t seed) override {
+    ref::lora_backward(dinp, dA, dB, dbias, dout, inp, W, A, Bm, h, N, C, OC, r, scale, p, seed);
+  }
+  // The naive attention keeps softmax(QKᵀ) between forward and backward.
+  void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
+                         AttentionShape s, float p, uint64_t seed) override {
+    att_.resize((size_t)s.B * s.NH * s.T * s.T);
+    ref::attention_forward(out, lse, att_.data(), q, k, v, mask, s.B, s.NH, s.T, s.HS, p, seed);
+  }
+  void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
+                          const float* out, const float* lse, const uint8_t* mask, AttentionShape s, float p,
+                          uint64_t seed) override {
+    std::vector<float> o((size_t)s.B * s.NH * s.T * s.HS), l((size_t)s.B * s.NH * s.T);
+    (void)out, (void)lse;  // recomputed: the saved probabilities must match these inputs
+    att_.resize((size_t)s.B * s.NH * s.T * s.T);
+    ref::attention_forward(o.data(), l.data(), att_.data(), q, k, v, mask, s.B, s.NH, s.T, s.HS, p, seed);
+    ref::attention_backward(dq, dk, dv, dout, q, k, v, att_.data(), mask, s.B, s.NH, s.T, s.HS, p, seed);
+  }
+  void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* w, const float* b, int N, int C,
+                         float eps) override {
+    ref::layernorm_forward(out, mean, rstd, inp, w, b, N, C, eps);
+  }
+  void layernorm_backward(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
+                          const float* mean, const float* rstd, int N, int C) override {
+    ref::layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, N, C);
+  }
+  void gelu_forward(float* out, const float* inp, long n) override { ref::gelu_forward(out, inp, n); }
+  void gelu_backward(float* dinp, const float* inp, const float* dout, long n) override { ref::gelu_backward(dinp, inp, dout, n); }
+  void tanh_forward(float* out, const float* inp, long n) override { ref::tanh_forward(out, inp, n); }
+  void tanh_backward(float* dinp, const float* out, const float* dout, long n) override { ref::tanh_backward(dinp, out, dout, n); }
+  void residual_forward(float* out, const float* a, const float* b, long n) override { ref::residual_forward(out, a, b, n); }
+  void residual_backward(float* da, float* db, const float* dout, long n) override { ref::residual_backward(da, db, dout, n); }
+  void dropout_forward(float* out, const float* inp, long n, float p, uint64_t seed) override {
+    ref::dropout_forward(out, inp, n, p, seed);
+  }
+  void dropout_backward(float* dinp, const float* dout, long n, float p, uint64_t seed) override {
+    ref::dropout_backward(dinp, dout, n, p, seed);
+  }
+  void embeddings_forward(float* out, const int32_t* ids, const int32_t* tt, const float* wte, const float* wpe,
+                          const float* wtt, int B, int T, int C) override {
+    ref::embeddings_forward(out, ids, tt, wte, wpe, wtt, B, T, C);
+  }
+  void embeddings_backward(float* dwte, float* dwpe, float* dwtt, const float* dout, const int32_t* ids, const int32_t* tt,
+                           int B, int T, int C) override {
+    ref::embeddings_backward(dwte, dwpe, dwtt, dout, ids, tt, B, T, C);
+  }
+  float crossentropy_forward(float* probs, const float* logits, const int32_t* labels, int B, int NC) override {
+    return ref::crossentropy_forward(probs, logits, labels, B, NC);
+  }
+  void crossentropy_backward(float* dlogits, const float* probs, const int32_t* labels, int B, int NC, float dloss) override {
+    ref::crossentropy_backward(dlogits, probs, labels, B, NC, dloss);
+  }
+  float mse_forward(const float* preds, const float* targets, int B) override { return ref::mse_forward(preds, targets, B); }
+  void mse_backward(float* dpreds, const float* preds, const float* targets, int B, float dloss) override {
+    ref::mse_backward(dpreds, preds, targets, B, dloss);
+  }
+  void adamw_update(float* p, const float* g, float* m, float* v, long n, const AdamWHyper& h) override {
+    ref::adamw_update(p, g, m, v, n, h);
+  }
+  void adafactor_update(float* p, const float* g, float* row, float* col, float* v, float* m, int rows, int cols,
+                        const AdafactorHyper& h) override {
+    ref::adafactor_update(p, g, row, col, v, m, rows, cols, h);
+  }
+  void sgd_update(float* p, const float* g, float* buf, long n, const SgdHyper& h) override { ref::sgd_update(p, g, buf, n, h); }
+  float clip_grad_norm(float* const* grads, const long* sizes, int count, float max_norm) override {
+    return ref::clip_grad_norm(grads, sizes, count, max_norm);
+  }
+
+ private:
+  std::vector<float> att_;
+};
+
+}  // namespace
+
+Backend* cpu_backend_ref() {
+  static RefBackend backend;
+  return &backend;
+}
+
+}  // namespace tbw

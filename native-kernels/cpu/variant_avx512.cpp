@@ -1,0 +1,19 @@
+// The avx512 CPU backend (-mavx512f): GEMM micro-kernel, flash attention and the
+// fast ops, compiled together so everything inlines.
+#define TBW_NS avx512
+#include <cstdlib>
+#include <cstring>
+
+#include "gemm/kernel_avx512.h"
+#include "backend_impl.h"
+
+namespace tbw {
+
+void sgemm_avx512(const GemmArgs& g) { avx512::Gemm::run(g); }
+
+Backend* cpu_backend_avx512() {
+  static avx512::CpuBackend backend("avx512");
+  return &backend;
+}
+
+}  // namespace tbw

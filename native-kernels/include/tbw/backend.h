@@ -1,0 +1,93 @@
+// The backend-neutral kernel interface. The CPU backends (ref, scalar, avx2,
+// avx512) implement it now; a CUDA backend implements the same calls on device
+// memory, so the same test bodies run on both (memory goes through alloc/upload/download).
+//
+// Shapes (llm.c style): B batch, T tokens, C channels, OC output channels,
+// NH heads, HS head size, N = B*T rows. Backward functions ACCUMULATE (+=) into
+// gradients; a null gradient pointer means "not needed" (a frozen parameter).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "tbw/attention.h"
+#include "tbw/optim_hyper.h"
+
+namespace tbw {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+
+  // ---- memory: host memory on the CPU backends -------------------------------------------
+  virtual void* alloc(size_t bytes) = 0;
+  virtual void release(void* p) = 0;
+  virtual void upload(void* dst, const void* src, size_t bytes) = 0;
+  virtual void download(void* dst, const void* src, size_t bytes) = 0;
+
+  // ---- linear layers -----------------------------------------------------------------------
+  // inp (N,C), weight (OC,C), bias (OC) or null -> out (N,OC)
+  virtual void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int N, int C, int OC) = 0;
+  // dout (N,OC) -> dinp (N,C), dweight (OC,C), dbias (OC)
+  virtual void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                               const float* weight, int N, int C, int OC) = 0;
+  // out = inp·Wᵀ + bias + scale·(dropout(inp)·Aᵀ)·Bᵀ; A (r,C), Bm (OC,r); saves h (N,r)
+  virtual void lora_forward(float* out, float* h, const float* inp, const float* W, const float* bias, const float* A,
+                            const float* Bm, int N, int C, int OC, int r, float scale, float p, uint64_t seed) = 0;
+  // dout (N,OC) -> dinp (N,C), dA (r,C), dB (OC,r), dbias (OC); never dW
+  virtual void lora_backward(float* dinp, float* dA, float* dB, float* dbias, const float* dout, const float* inp,
+                             const float* W, const float* A, const float* Bm, const float* h, int N, int C, int OC, int r,
+                             float scale, float p, uint64_t seed) = 0;
+
+  // ---- attention: q,k,v (B,NH,T,HS), mask (B,T) nonzero = keep, lse (B,NH,T) ---------------
+  virtual void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v,
+                                 const uint8_t* mask, AttentionShape s, float p, uint64_t seed) = 0;
+  virtual void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                                  const float* v, const float* out, const float* lse, const uint8_t* mask, AttentionShape s,
+                                  float p, uint64_t seed) = 0;
+
+  // ---- normalization and activations -------------------------------------------------------
+  // inp (N,C), weight (C), bias (C) -> out (N,C), mean (N), rstd (N)
+  virtual void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                                 const float* bias, int N, int C, float eps) = 0;
+  virtual void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                                  const float* weight, const float* mean, const float* rstd, int N, int C) = 0;
+  virtual void gelu_forward(float* out, const float* inp, long n) = 0;
+  virtual void gelu_backward(float* dinp, const float* inp, const float* dout, long n) = 0;
+  virtual void tanh_forward(float* out, const float* inp, long n) = 0;
+  virtual void tanh_backward(float* dinp, const float* out, const float* dout, long n) = 0;
+  virtual void residual_forward(float* out, const float* a, const float* b, long n) = 0;
+  virtual void residual_backward(float* da, float* db, const float* dout, long n) = 0;
+  virtual void dropout_forward(float* out, const float* inp, long n, float p, uint64_t seed) = 0;
+  virtual void dropout_backward(float* dinp, const float* dout, long n, float p, uint64_t seed) = 0;
+
+  // ---- embeddings: ids, token_type (B,T); wte (V,C), wpe (maxT,C), wtt (NTT,C) -> out (B,T,C)
+  virtual void embeddings_forward(float* out, const int32_t* ids, const int32_t* token_type, const float* wte,
+                                  const float* wpe, const float* wtt, int B, int T, int C) = 0;
+  virtual void embeddings_backward(float* dwte, float* dwpe, float* dwtt, const float* dout, const int32_t* ids,
+                                   const int32_t* token_type, int B, int T, int C) = 0;
+
+  // ---- losses (mean over the batch) ------------------------------------------------------
+  // logits (B,NC), labels (B) -> probs (B,NC); returns the loss
+  virtual float crossentropy_forward(float* probs, const float* logits, const int32_t* labels, int B, int NC) = 0;
+  virtual void crossentropy_backward(float* dlogits, const float* probs, const int32_t* labels, int B, int NC, float dloss) = 0;
+  virtual float mse_forward(const float* preds, const float* targets, int B) = 0;
+  virtual void mse_backward(float* dpreds, const float* preds, const float* targets, int B, float dloss) = 0;
+
+  // ---- optimizers (in place) ---------------------------------------------------------------
+  virtual void adamw_update(float* p, const float* g, float* m, float* v, long n, const AdamWHyper& h) = 0;
+  // p, g (rows,cols): factored statistics row (rows), col (cols) when rows>1 && cols>1, else v (rows*cols);
+  // m (rows*cols) when beta1 > 0
+  virtual void adafactor_update(float* p, const float* g, float* row, float* col, float* v, float* m, int rows, int cols,
+                                const AdafactorHyper& h) = 0;
+  virtual void sgd_update(float* p, const float* g, float* buf, long n, const SgdHyper& h) = 0;
+  // Global L2 norm over every gradient; scales them all by max_norm/(norm+1e-6) when above max_norm.
+  // Returns the norm before clipping.
+  virtual float clip_grad_norm(float* const* grads, const long* sizes, int count, float max_norm) = 0;
+};
+
+// The CPU backends by name: "ref" (the scalar oracles), "scalar", "avx2", "avx512".
+// Returns null for a variant this build or CPU cannot run.
+Backend* cpu_backend(const char* name);
+
+}  // namespace tbw

@@ -1,0 +1,238 @@
+// Every non-attention op on each fast backend against the reference backend,
+// at TinyBERT, BERT-base and odd shapes. Tolerances are declared per check.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "backend_test.h"
+
+using namespace tbw;
+using th::DevBuf;
+using Vec = std::vector<float>;
+
+static Vec rnd(size_t n, unsigned seed, float lo = -1.f, float hi = 1.f) { return th::random_vec(n, seed, lo, hi); }
+
+// GEMM-based ops: fp32 FMA sums vs double-accumulated reference, error grows like sqrt(K).
+static double gemm_atol(int K) { return 3e-6 * std::sqrt((double)K) + 1e-6; }
+
+static bool check_matmul(Backend& be, int N, int C, int OC) {
+  Backend& rb = th::ref_backend();
+  Vec x = rnd((size_t)N * C, N + C), w = rnd((size_t)OC * C, OC), b = rnd(OC, 3), dout = rnd((size_t)N * OC, 4);
+  Vec dx0 = rnd((size_t)N * C, 5), dw0 = rnd((size_t)OC * C, 6), db0 = rnd(OC, 7);  // backward accumulates
+  auto run = [&](Backend& k, DevBuf<float>& out, DevBuf<float>& dx, DevBuf<float>& dw, DevBuf<float>& db) {
+    DevBuf<float> X(k, x), W(k, w), Bv(k, b), dO(k, dout);
+    k.matmul_forward(out, X, W, Bv, N, C, OC);
+    k.matmul_backward(dx, dw, db, dO, X, W, N, C, OC);
+  };
+  DevBuf<float> o1(be, (size_t)N * OC), dx1(be, dx0), dw1(be, dw0), db1(be, db0);
+  DevBuf<float> o2(rb, (size_t)N * OC), dx2(rb, dx0), dw2(rb, dw0), db2(rb, db0);
+  run(be, o1, dx1, dw1, db1);
+  run(rb, o2, dx2, dw2, db2);
+  return th::same("out", o1, o2, 1e-5, gemm_atol(C)) && th::same("dinp", dx1, dx2, 1e-5, gemm_atol(OC)) &&
+         th::same("dweight", dw1, dw2, 1e-5, gemm_atol(N)) && th::same("dbias", db1, db2, 1e-5, gemm_atol(N));
+}
+
+static bool check_lora(Backend& be, int N, int C, int OC, int r, float p) {
+  Backend& rb = th::ref_backend();
+  Vec x = rnd((size_t)N * C, 11), w = rnd((size_t)OC * C, 12), b = rnd(OC, 13), A = rnd((size_t)r * C, 14, -0.1f, 0.1f);
+  Vec Bm = rnd((size_t)OC * r, 15, -0.1f, 0.1f), dout = rnd((size_t)N * OC, 16);
+  const float scale = 16.f / r;
+  struct Out {
+    Vec out, h, dx, dA, dB, db;
+  };
+  auto run = [&](Backend& k) {
+    DevBuf<float> X(k, x), W(k, w), Bv(k, b), Ad(k, A), Bd(k, Bm), dO(k, dout);
+    DevBuf<float> out(k, (size_t)N * OC), h(k, (size_t)N * r), dx(k, (size_t)N * C), dA(k, (size_t)r * C), dB(k, (size_t)OC * r),
+        db(k, OC);
+    k.lora_forward(out, h, X, W, Bv, Ad, Bd, N, C, OC, r, scale, p, 77);
+    k.lora_backward(dx, dA, dB, db, dO, X, W, Ad, Bd, h, N, C, OC, r, scale, p, 77);
+    return Out{out.host(), h.host(), dx.host(), dA.host(), dB.host(), db.host()};
+  };
+  Out g = run(be), e = run(rb);
+  return th::allclose("out", g.out.data(), e.out.data(), g.out.size(), 1e-5, gemm_atol(C)) &&
+         th::allclose("h", g.h.data(), e.h.data(), g.h.size(), 1e-5, gemm_atol(C)) &&
+         th::allclose("dinp", g.dx.data(), e.dx.data(), g.dx.size(), 1e-5, gemm_atol(OC)) &&
+         th::allclose("dA", g.dA.data(), e.dA.data(), g.dA.size(), 1e-4, 10 * gemm_atol(N)) &&
+         th::allclose("dB", g.dB.data(), e.dB.data(), g.dB.size(), 1e-4, 10 * gemm_atol(N)) &&
+         th::allclose("dbias", g.db.data(), e.db.data(), g.db.size(), 1e-5, gemm_atol(N));
+}
+
+static bool check_layernorm(Backend& be, int N, int C) {
+  Backend& rb = th::ref_backend();
+  Vec x = rnd((size_t)N * C, 21, -3, 3), w = rnd(C, 22, 0.5f, 1.5f), b = rnd(C, 23), dout = rnd((size_t)N * C, 24);
+  auto run = [&](Backend& k, std::vector<Vec>& res) {
+    DevBuf<float> X(k, x), W(k, w), Bv(k, b), dO(k, dout), out(k, (size_t)N * C), mean(k, N), rstd(k, N);
+    DevBuf<float> dx(k, (size_t)N * C), dw(k, C), db(k, C);
+    k.layernorm_forward(out, mean, rstd, X, W, Bv, N, C, 1e-12f);
+    k.layernorm_backward(dx, dw, db, dO, X, W, mean, rstd, N, C);
+    res = {out.host(), mean.host(), rstd.host(), dx.host(), dw.host(), db.host()};
+  };
+  std::vector<Vec> g, e;
+  run(be, g);
+  run(rb, e);
+  const char* names[] = {"out", "mean", "rstd", "dinp", "dweight", "dbias"};
+  const double atol[] = {1e-5, 1e-6, 1e-5, 1e-4, 2e-6 * N + 1e-5, 2e-6 * N + 1e-5};
+  bool ok = true;
+  for (int i = 0; i < 6; i++) ok = th::allclose(names[i], g[i].data(), e[i].data(), g[i].size(), 1e-5, atol[i]) && ok;
+  return ok;
+}
+
+static bool check_elementwise(Backend& be, long n) {
+  Backend& rb = th::ref_backend();
+  Vec x = rnd(n, 31, -5, 5), y = rnd(n, 32), dout = rnd(n, 33), acc = rnd(n, 34);
+  auto run = [&](Backend& k) {
+    DevBuf<float> X(k, x), Y(k, y), dO(k, dout), out(k, n), dx(k, acc), da(k, acc), db(k, acc);
+    std::vector<Vec> r;
+    k.gelu_forward(out, X, n);
+    r.push_back(out.host());
+    k.gelu_backward(dx, X, dO, n);
+    r.push_back(dx.host());
+    k.tanh_forward(out, X, n);
+    r.push_back(out.host());
+    k.tanh_backward(dx, out, dO, n);
+    r.push_back(dx.host());
+    k.residual_forward(out, X, Y, n);
+    r.push_back(out.host());
+    k.residual_backward(da, db, dO, n);
+    r.push_back(da.host());
+    r.push_back(db.host());
+    k.dropout_forward(out, X, n, 0.1f, 5);
+    r.push_back(out.host());
+    k.dropout_backward(dx, dO, n, 0.1f, 5);
+    r.push_back(dx.host());
+    return r;
+  };
+  auto g = run(be), e = run(rb);
+  const char* names[] = {"gelu", "dgelu", "tanh", "dtanh", "residual", "dres.a", "dres.b", "dropout", "ddropout"};
+  bool ok = true;
+  for (size_t i = 0; i < g.size(); i++) ok = th::allclose(names[i], g[i].data(), e[i].data(), n, 2e-6, 2e-7) && ok;
+  return ok;
+}
+
+static bool check_embeddings(Backend& be, int B, int T, int C) {
+  Backend& rb = th::ref_backend();
+  const int V = 500, NTT = 2;
+  std::vector<int32_t> ids(B * T), tt(B * T);
+  for (int i = 0; i < B * T; i++) ids[i] = (i * 37) % 61, tt[i] = (i / 5) % NTT;  // many repeated ids
+  Vec wte = rnd((size_t)V * C, 41), wpe = rnd((size_t)T * C, 42), wtt = rnd((size_t)NTT * C, 43), dout = rnd((size_t)B * T * C, 44);
+  auto run = [&](Backend& k) {
+    DevBuf<int32_t> I(k, ids), TT(k, tt);
+    DevBuf<float> E(k, wte), P(k, wpe), Y(k, wtt), dO(k, dout), out(k, (size_t)B * T * C);
+    DevBuf<float> dE(k, (size_t)V * C), dP(k, (size_t)T * C), dY(k, (size_t)NTT * C);
+    k.embeddings_forward(out, I, TT, E, P, Y, B, T, C);
+    k.embeddings_backward(dE, dP, dY, dO, I, TT, B, T, C);
+    return std::vector<Vec>{out.host(), dE.host(), dP.host(), dY.host()};
+  };
+  auto g = run(be), e = run(rb);
+  const char* names[] = {"out", "dwte", "dwpe", "dwtt"};
+  bool ok = true;
+  for (int i = 0; i < 4; i++) ok = th::allclose(names[i], g[i].data(), e[i].data(), g[i].size(), 1e-6, 1e-6 * B * T) && ok;
+  return ok;
+}
+
+static bool check_losses(Backend& be, int B, int NC) {
+  Backend& rb = th::ref_backend();
+  Vec logits = rnd((size_t)B * NC, 51, -4, 4), preds = rnd(B, 52), targets = rnd(B, 53);
+  std::vector<int32_t> labels(B);
+  for (int b = 0; b < B; b++) labels[b] = (b * 7) % NC;
+  auto run = [&](Backend& k, float* losses) {
+    DevBuf<float> L(k, logits), probs(k, (size_t)B * NC), dl(k, (size_t)B * NC), P(k, preds), T(k, targets), dp(k, B);
+    DevBuf<int32_t> Y(k, labels);
+    losses[0] = k.crossentropy_forward(probs, L, Y, B, NC);
+    k.crossentropy_backward(dl, probs, Y, B, NC, 1.f);
+    losses[1] = k.mse_forward(P, T, B);
+    k.mse_backward(dp, P, T, B, 1.f);
+    return std::vector<Vec>{probs.host(), dl.host(), dp.host()};
+  };
+  float lg[2], le[2];
+  auto g = run(be, lg), e = run(rb, le);
+  return th::allclose("ce loss", lg, le, 1, 1e-5, 1e-6) && th::allclose("mse loss", lg + 1, le + 1, 1, 1e-5, 1e-6) &&
+         th::allclose("probs", g[0].data(), e[0].data(), g[0].size(), 1e-5, 1e-7) &&
+         th::allclose("dlogits", g[1].data(), e[1].data(), g[1].size(), 1e-5, 1e-7) &&
+         th::allclose("dpreds", g[2].data(), e[2].data(), g[2].size(), 1e-5, 1e-7);
+}
+
+// Three optimizer steps with a new gradient each step; parameters and state compared after each.
+static bool check_optimizers(Backend& be) {
+  Backend& rb = th::ref_backend();
+  const int rows = 312, cols = 1200;
+  const long n = (long)rows * cols;
+  Vec p0 = rnd(n, 61), zeros(n, 0.f);
+  bool ok = true;
+  // Declared tolerance: 1e-5 relative, 1e-6 absolute for O(1) parameters and gradients
+  // (FMA contraction in the SIMD builds changes rounding where terms cancel).
+  auto compare = [&](const char* what, const DevBuf<float>& a, const DevBuf<float>& b) { return th::same(what, a, b, 1e-5, 1e-6); };
+  {  // AdamW
+    DevBuf<float> p1(be, p0), m1(be, zeros), v1(be, zeros), p2(rb, p0), m2(rb, zeros), v2(rb, zeros);
+    for (int step = 1; step <= 3; step++) {
+      Vec g = rnd(n, 70 + step);
+      DevBuf<float> g1(be, g), g2(rb, g);
+      AdamWHyper h{3.9e-4f, 0.9f, 0.999f, 1e-8f, 0.01f, step};
+      be.adamw_update(p1, g1, m1, v1, n, h);
+      rb.adamw_update(p2, g2, m2, v2, n, h);
+      ok = compare("adamw p", p1, p2) && compare("adamw m", m1, m2) && compare("adamw v", v1, v2) && ok;
+    }
+  }
+  for (int shape = 0; shape < 2; shape++)  // Adafactor: factored matrix, then a vector
+    for (int variant = 0; variant < 2; variant++) {
+      const int r = shape == 0 ? rows : 1, c = shape == 0 ? cols : cols;
+      const long m = (long)r * c;
+      Vec pp(p0.begin(), p0.begin() + m), zr(r, 0.f), zc(c, 0.f), zm(m, 0.f);
+      DevBuf<float> p1(be, pp), row1(be, zr), col1(be, zc), v1(be, zm), mm1(be, zm);
+      DevBuf<float> p2(rb, pp), row2(rb, zr), col2(rb, zc), v2(rb, zm), mm2(rb, zm);
+      for (int step = 1; step <= 3; step++) {
+        Vec g = rnd(m, 80 + step);
+        DevBuf<float> g1(be, g), g2(rb, g);
+        AdafactorHyper h;
+        h.lr = 1e-3f, h.step = step;
+        if (variant == 1) h.beta1 = 0.9f, h.weight_decay = 0.01f, h.scale_parameter = true;
+        be.adafactor_update(p1, g1, row1, col1, v1, mm1, r, c, h);
+        rb.adafactor_update(p2, g2, row2, col2, v2, mm2, r, c, h);
+        ok = compare("adafactor p", p1, p2) && ok;
+      }
+    }
+  for (int nesterov = 0; nesterov < 2; nesterov++) {  // SGD with momentum
+    DevBuf<float> p1(be, p0), b1(be, zeros), p2(rb, p0), b2(rb, zeros);
+    for (int step = 1; step <= 3; step++) {
+      Vec g = rnd(n, 90 + step);
+      DevBuf<float> g1(be, g), g2(rb, g);
+      SgdHyper h{0.01f, 0.9f, 0.f, 0.001f, nesterov == 1, step};
+      be.sgd_update(p1, g1, b1, n, h);
+      rb.sgd_update(p2, g2, b2, n, h);
+      ok = compare("sgd p", p1, p2) && compare("sgd buf", b1, b2) && ok;
+    }
+  }
+  for (float max_norm : {1.0f, 1e6f}) {  // global clipping, below and above the norm
+    std::vector<Vec> gs = {rnd(1000, 101), rnd(n, 102), rnd(7, 103)};
+    long sizes[3] = {1000, n, 7};
+    DevBuf<float> a1(be, gs[0]), b1(be, gs[1]), c1(be, gs[2]), a2(rb, gs[0]), b2(rb, gs[1]), c2(rb, gs[2]);
+    float* g1[3] = {a1, b1, c1};
+    float* g2[3] = {a2, b2, c2};
+    float n1 = be.clip_grad_norm(g1, sizes, 3, max_norm), n2 = rb.clip_grad_norm(g2, sizes, 3, max_norm);
+    ok = th::allclose("grad norm", &n1, &n2, 1, 1e-5, 0) && compare("clipped a", a1, a2) && compare("clipped b", b1, b2) &&
+         compare("clipped c", c1, c2) && ok;
+  }
+  return ok;
+}
+
+int main() {
+  std::printf("test_ops (each fast backend vs the reference backend)\n");
+  for (Backend* be : th::fast_backends_or_skip("ops")) {
+    const std::string tag = std::string("[") + be->name() + "] ";
+    bool mm = true;
+    for (int T : {1, 7, 128, 512}) mm = check_matmul(*be, 2 * T, 312, 1200) && mm;
+    mm = check_matmul(*be, 14, 100, 37) && check_matmul(*be, 256, 768, 3072 / 8) && check_matmul(*be, 256, 1200, 312) && mm;
+    th::report(tag + "matmul fwd/bwd, N=2T for T in {1,7,128,512}, C 312/100/768/1200", mm);
+    th::report(tag + "lora r=16 (no dropout)", check_lora(*be, 256, 312, 312, 16, 0.f) && check_lora(*be, 14, 100, 37, 4, 0.f));
+    th::report(tag + "lora r=16 dropout 0.05", check_lora(*be, 256, 312, 312, 16, 0.05f));
+    bool ln = true;
+    for (int N : {1, 14, 256, 1024})
+      for (int C : {100, 312, 768}) ln = check_layernorm(*be, N, C) && ln;
+    th::report(tag + "layernorm N in {1,14,256,1024} x C in {100,312,768}", ln);
+    th::report(tag + "gelu, tanh, residual, dropout", check_elementwise(*be, 100003) && check_elementwise(*be, 5));
+    th::report(tag + "embeddings", check_embeddings(*be, 2, 128, 312) && check_embeddings(*be, 3, 7, 100));
+    th::report(tag + "cross-entropy, mse", check_losses(*be, 32, 2) && check_losses(*be, 5, 3));
+    th::report(tag + "adamw, adafactor, sgd (3 steps), clip_grad_norm", check_optimizers(*be));
+  }
+  return th::finish("test_ops");
+}
