@@ -62,6 +62,7 @@ class CpuBackend final : public Backend {
   void release(void* p) override { std::free(p); }
   void upload(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void download(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void fill_zero(void* p, size_t bytes) override { std::memset(p, 0, bytes); }
 
   void matmul_forward(float* out, const float* inp, const float* W, const float* bias, int N, int C, int OC) override {
     GemmArgs g = linear_args(out, inp, W, N, C, OC);
@@ -143,6 +144,12 @@ class CpuBackend final : public Backend {
     TBW_NS::backward(dq, dk, dv, dout, q, k, v, out, lse, mask, s, p, seed);
   }
 
+  void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) override {
+    TBW_NS::split_heads(out, inp, B, T, NH, HS, accumulate);
+  }
+  void merge_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) override {
+    TBW_NS::merge_heads(out, inp, B, T, NH, HS, accumulate);
+  }
   void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* w, const float* b, int N, int C,
                          float eps) override {
     TBW_NS::layernorm_forward(out, mean, rstd, inp, w, b, N, C, eps);

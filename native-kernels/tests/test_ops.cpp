@@ -109,6 +109,24 @@ static bool check_elementwise(Backend& be, long n) {
   return ok;
 }
 
+static bool check_heads(Backend& be, int B, int T, int NH, int HS) {
+  Backend& rb = th::ref_backend();
+  const size_t n = (size_t)B * T * NH * HS;
+  Vec x = rnd(n, 45), acc = rnd(n, 46);
+  auto run = [&](Backend& k) {
+    DevBuf<float> X(k, x), s1(k, n), s2(k, acc), m1(k, n), m2(k, acc);
+    k.split_heads(s1, X, B, T, NH, HS, false);
+    k.split_heads(s2, X, B, T, NH, HS, true);
+    k.merge_heads(m1, s1, B, T, NH, HS, false);
+    k.merge_heads(m2, X, B, T, NH, HS, true);
+    return std::vector<Vec>{s1.host(), s2.host(), m1.host(), m2.host()};
+  };
+  auto g = run(be), e = run(rb);
+  bool ok = g[2] == x;  // merge undoes split exactly
+  for (int i = 0; i < 4; i++) ok = th::allclose("heads", g[i].data(), e[i].data(), n, 0, 0) && ok;
+  return ok;
+}
+
 static bool check_embeddings(Backend& be, int B, int T, int C) {
   Backend& rb = th::ref_backend();
   const int V = 500, NTT = 2;
@@ -175,7 +193,7 @@ static bool check_optimizers(Backend& be) {
   }
   for (int shape = 0; shape < 2; shape++)  // Adafactor: factored matrix, then a vector
     for (int variant = 0; variant < 2; variant++) {
-      const int r = shape == 0 ? rows : 1, c = shape == 0 ? cols : cols;
+      const int r = shape == 0 ? rows : 1, c = cols;  // rows = 1: a 1-D parameter
       const long m = (long)r * c;
       Vec pp(p0.begin(), p0.begin() + m), zr(r, 0.f), zc(c, 0.f), zm(m, 0.f);
       DevBuf<float> p1(be, pp), row1(be, zr), col1(be, zc), v1(be, zm), mm1(be, zm);
@@ -230,6 +248,7 @@ int main() {
       for (int C : {100, 312, 768}) ln = check_layernorm(*be, N, C) && ln;
     th::report(tag + "layernorm N in {1,14,256,1024} x C in {100,312,768}", ln);
     th::report(tag + "gelu, tanh, residual, dropout", check_elementwise(*be, 100003) && check_elementwise(*be, 5));
+    th::report(tag + "split/merge heads", check_heads(*be, 2, 7, 12, 26) && check_heads(*be, 1, 128, 12, 64));
     th::report(tag + "embeddings", check_embeddings(*be, 2, 128, 312) && check_embeddings(*be, 3, 7, 100));
     th::report(tag + "cross-entropy, mse", check_losses(*be, 32, 2) && check_losses(*be, 5, 3));
     th::report(tag + "adamw, adafactor, sgd (3 steps), clip_grad_norm", check_optimizers(*be));

@@ -159,6 +159,35 @@ inline void dropout_backward(float* dinp, const float* dout, long n, float p, ui
   });
 }
 
+// ---- attention heads: (B,T,NH*HS) <-> (B,NH,T,HS) ---------------------------------------------
+inline void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) {
+  for_rows(B * NH, 1, [&](int bh) {
+    const int b = bh / NH, h = bh % NH;
+    for (int t = 0; t < T; t++) {
+      const float* src = inp + ((long)b * T + t) * NH * HS + (long)h * HS;
+      float* dst = out + ((long)bh * T + t) * HS;
+      if (accumulate)
+        for (int d = 0; d < HS; d++) dst[d] += src[d];
+      else
+        for (int d = 0; d < HS; d++) dst[d] = src[d];
+    }
+  });
+}
+
+inline void merge_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) {
+  for_rows(B * T, 8, [&](int bt) {
+    const int b = bt / T, t = bt % T;
+    for (int h = 0; h < NH; h++) {
+      const float* src = inp + (((long)b * NH + h) * T + t) * HS;
+      float* dst = out + (long)bt * NH * HS + (long)h * HS;
+      if (accumulate)
+        for (int d = 0; d < HS; d++) dst[d] += src[d];
+      else
+        for (int d = 0; d < HS; d++) dst[d] = src[d];
+    }
+  });
+}
+
 // ---- embeddings ------------------------------------------------------------------------------
 inline void embeddings_forward(float* out, const int32_t* ids, const int32_t* tt, const float* wte, const float* wpe,
                                const float* wtt, int B, int T, int C) {
@@ -256,7 +285,7 @@ inline void adafactor_update(float* p, const float* g, float* row, float* col, f
   if (o.scale_parameter) lr *= std::max(o.eps2, (float)std::sqrt(sum_squares(p, n) / n));
   const float beta2t = 1.f - std::pow((float)o.step, o.decay_rate);
   float* upd = scratch(1, n);
-  if (rows > 1 && cols > 1) {
+  if (rows > 1) {  // a 2-D parameter: factored second moments
     for_rows(rows, 16, [&](int r) {
       const float* gr = g + (long)r * cols;
       float s = 0.f;

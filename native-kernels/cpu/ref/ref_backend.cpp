@@ -21,6 +21,7 @@ class RefBackend final : public Backend {
   void release(void* p) override { std::free(p); }
   void upload(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void download(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void fill_zero(void* p, size_t bytes) override { std::memset(p, 0, bytes); }
 
   void matmul_forward(float* out, const float* inp, const float* W, const float* bias, int N, int C, int OC) override {
     GemmArgs g;
@@ -55,6 +56,12 @@ class RefBackend final : public Backend {
     att_.resize((size_t)s.B * s.NH * s.T * s.T);
     ref::attention_forward(o.data(), l.data(), att_.data(), q, k, v, mask, s.B, s.NH, s.T, s.HS, p, seed);
     ref::attention_backward(dq, dk, dv, dout, q, k, v, att_.data(), mask, s.B, s.NH, s.T, s.HS, p, seed);
+  }
+  void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) override {
+    ref::split_heads(out, inp, B, T, NH, HS, accumulate);
+  }
+  void merge_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) override {
+    ref::merge_heads(out, inp, B, T, NH, HS, accumulate);
   }
   void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* w, const float* b, int N, int C,
                          float eps) override {

@@ -25,6 +25,8 @@ class Backend {
   virtual void upload(void* dst, const void* src, size_t bytes) = 0;
   virtual void download(void* dst, const void* src, size_t bytes) = 0;
 
+  virtual void fill_zero(void* p, size_t bytes) = 0;
+
   // ---- linear layers -----------------------------------------------------------------------
   // inp (N,C), weight (OC,C), bias (OC) or null -> out (N,OC)
   virtual void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int N, int C, int OC) = 0;
@@ -45,6 +47,10 @@ class Backend {
   virtual void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
                                   const float* v, const float* out, const float* lse, const uint8_t* mask, AttentionShape s,
                                   float p, uint64_t seed) = 0;
+
+  // (B,T,NH*HS) <-> (B,NH,T,HS); with accumulate the result is added to out (the backward of the other)
+  virtual void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) = 0;
+  virtual void merge_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) = 0;
 
   // ---- normalization and activations -------------------------------------------------------
   // inp (N,C), weight (C), bias (C) -> out (N,C), mean (N), rstd (N)
@@ -76,8 +82,8 @@ class Backend {
 
   // ---- optimizers (in place) ---------------------------------------------------------------
   virtual void adamw_update(float* p, const float* g, float* m, float* v, long n, const AdamWHyper& h) = 0;
-  // p, g (rows,cols): factored statistics row (rows), col (cols) when rows>1 && cols>1, else v (rows*cols);
-  // m (rows*cols) when beta1 > 0
+  // p, g (rows,cols): a 2-D parameter (rows > 1) keeps factored statistics row (rows), col (cols);
+  // a 1-D parameter is passed as rows = 1 and keeps v (cols). m (rows*cols) only when beta1 > 0.
   virtual void adafactor_update(float* p, const float* g, float* row, float* col, float* v, float* m, int rows, int cols,
                                 const AdafactorHyper& h) = 0;
   virtual void sgd_update(float* p, const float* g, float* buf, long n, const SgdHyper& h) = 0;

@@ -94,6 +94,32 @@ void dropout_backward(T* dinp, const T* dout, long n, float p, uint64_t seed) {
   for (long i = 0; i < n; i++) dinp[i] += dout[i] * T(p > 0 ? dropout_scale(seed, i, p) : 1.f);
 }
 
+// (B,T,NH*HS) -> (B,NH,T,HS); with accumulate, out += instead of =
+template <class T>
+void split_heads(T* out, const T* inp, int B, int Tn, int NH, int HS, bool accumulate) {
+  for (int b = 0; b < B; b++)
+    for (int t = 0; t < Tn; t++)
+      for (int h = 0; h < NH; h++)
+        for (int d = 0; d < HS; d++) {
+          T& o = out[(((long)b * NH + h) * Tn + t) * HS + d];
+          const T x = inp[((long)b * Tn + t) * NH * HS + (long)h * HS + d];
+          o = accumulate ? o + x : x;
+        }
+}
+
+// (B,NH,T,HS) -> (B,T,NH*HS); with accumulate, out += instead of =
+template <class T>
+void merge_heads(T* out, const T* inp, int B, int Tn, int NH, int HS, bool accumulate) {
+  for (int b = 0; b < B; b++)
+    for (int t = 0; t < Tn; t++)
+      for (int h = 0; h < NH; h++)
+        for (int d = 0; d < HS; d++) {
+          T& o = out[((long)b * Tn + t) * NH * HS + (long)h * HS + d];
+          const T x = inp[(((long)b * NH + h) * Tn + t) * HS + d];
+          o = accumulate ? o + x : x;
+        }
+}
+
 // ids (B,T), token_type (B,T); wte (V,C), wpe (maxT,C), wtt (NTT,C) -> out (B,T,C)
 template <class T>
 void embeddings_forward(T* out, const int32_t* ids, const int32_t* token_type, const T* wte, const T* wpe, const T* wtt,

@@ -21,12 +21,12 @@ void adamw_update(T* p, const T* g, T* m, T* v, long n, const AdamWHyper& o) {
 }
 
 // transformers.optimization.Adafactor with relative_step=False (an explicit lr).
-// p, g (rows,cols); factored when rows > 1 && cols > 1 (row (rows), col (cols) statistics),
-// otherwise v (rows*cols). m (rows*cols) only when beta1 > 0.
+// p, g (rows,cols): factored (row (rows), col (cols) statistics) for a 2-D parameter (rows > 1);
+// a 1-D parameter comes as rows = 1 and keeps v (cols). m (rows*cols) only when beta1 > 0.
 template <class T>
 void adafactor_update(T* p, const T* g, T* row, T* col, T* v, T* m, int rows, int cols, const AdafactorHyper& o) {
   const long n = (long)rows * cols;
-  const bool factored = rows > 1 && cols > 1;
+  const bool factored = rows > 1;
   auto rms = [n](const T* x) {  // reductions accumulate in double
     double s = 0;
     for (long i = 0; i < n; i++) s += double(x[i]) * x[i];

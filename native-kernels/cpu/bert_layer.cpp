@@ -1,0 +1,123 @@
+// BERT encoder layer forward/backward as a sequence of Backend calls.
+#include "tbw/bert_layer.h"
+
+#include "tbw/rng.h"
+
+namespace tbw {
+
+namespace {
+
+// The dropout sites of a layer step draw from distinct streams.
+enum Site { SITE_Q = 1, SITE_K, SITE_V, SITE_ATTN, SITE_HIDDEN1, SITE_HIDDEN2 };
+uint64_t site_seed(uint64_t seed, Site s) { return splitmix64(seed * 16 + s); }
+
+size_t scratch_floats(const BertLayerConfig& c) {
+  const size_t N = (size_t)c.B * c.T;
+  return 14 * N * c.C + 2 * N * c.FF + 2 * (size_t)c.C;
+}
+
+}  // namespace
+
+BertLayerActs::BertLayerActs(Backend& be, const BertLayerConfig& c) : be_(be) {
+  const size_t N = (size_t)c.B * c.T, NC = N * c.C, NF = N * c.FF, r = c.lora_r > 0 ? c.lora_r : 1;
+  const size_t total = 18 * NC + 2 * NF + 4 * N + (size_t)c.B * c.NH * c.T + 3 * N * r + scratch_floats(c);
+  block_ = be.alloc(total * sizeof(float));
+  float* p = static_cast<float*>(block_);
+  auto take = [&](size_t n) {
+    float* out = p;
+    p += n;
+    return out;
+  };
+  q = take(NC), k = take(NC), v = take(NC), qh = take(NC), kh = take(NC), vh = take(NC), ah = take(NC);
+  lse = take((size_t)c.B * c.NH * c.T);
+  att = take(NC), ao = take(NC), ao_d = take(NC), res1 = take(NC), ln1 = take(NC), ln1_mean = take(N), ln1_rstd = take(N);
+  i_pre = take(NF), i_act = take(NF);
+  o = take(NC), o_d = take(NC), res2 = take(NC), out = take(NC), ln2_mean = take(N), ln2_rstd = take(N);
+  hq = take(N * r), hk = take(N * r), hv = take(N * r);
+  scratch = take(scratch_floats(c));
+}
+
+BertLayerActs::~BertLayerActs() { be_.release(block_); }
+
+void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerParams& p, BertLayerActs& a, const float* x,
+                        const uint8_t* mask) {
+  const int N = c.B * c.T, C = c.C, HS = C / c.NH;
+  const long NC = (long)N * C;
+  const bool lora = c.lora_r > 0 && p.q_A;
+  auto project = [&](float* out, float* h, const float* w, const float* b, const float* A, const float* Bm, Site site) {
+    if (lora && A) be.lora_forward(out, h, x, w, b, A, Bm, N, C, C, c.lora_r, c.lora_scale, c.lora_dropout, site_seed(c.seed, site));
+    else be.matmul_forward(out, x, w, b, N, C, C);
+  };
+  project(a.q, a.hq, p.q_w, p.q_b, p.q_A, p.q_B, SITE_Q);
+  project(a.k, a.hk, p.k_w, p.k_b, p.k_A, p.k_B, SITE_K);
+  project(a.v, a.hv, p.v_w, p.v_b, p.v_A, p.v_B, SITE_V);
+  be.split_heads(a.qh, a.q, c.B, c.T, c.NH, HS, false);
+  be.split_heads(a.kh, a.k, c.B, c.T, c.NH, HS, false);
+  be.split_heads(a.vh, a.v, c.B, c.T, c.NH, HS, false);
+  const AttentionShape s{c.B, c.NH, c.T, HS};
+  be.attention_forward(a.ah, a.lse, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
+  be.merge_heads(a.att, a.ah, c.B, c.T, c.NH, HS, false);
+  be.matmul_forward(a.ao, a.att, p.ao_w, p.ao_b, N, C, C);
+  be.dropout_forward(a.ao_d, a.ao, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
+  be.residual_forward(a.res1, a.ao_d, x, NC);
+  be.layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, a.res1, p.ln1_w, p.ln1_b, N, C, c.ln_eps);
+  be.matmul_forward(a.i_pre, a.ln1, p.i_w, p.i_b, N, C, c.FF);
+  be.gelu_forward(a.i_act, a.i_pre, (long)N * c.FF);
+  be.matmul_forward(a.o, a.i_act, p.o_w, p.o_b, N, c.FF, C);
+  be.dropout_forward(a.o_d, a.o, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));
+  be.residual_forward(a.res2, a.o_d, a.ln1, NC);
+  be.layernorm_forward(a.out, a.ln2_mean, a.ln2_rstd, a.res2, p.ln2_w, p.ln2_b, N, C, c.ln_eps);
+}
+
+void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerParams& p, const BertLayerGrads& g,
+                         BertLayerActs& a, const float* x, const uint8_t* mask, const float* dout, float* dx) {
+  const int N = c.B * c.T, C = c.C, HS = C / c.NH;
+  const long NC = (long)N * C, NF = (long)N * c.FF;
+  be.fill_zero(a.scratch, scratch_floats(c) * sizeof(float));
+  float* s = a.scratch;
+  auto take = [&](long n) {
+    float* out = s;
+    s += n;
+    return out;
+  };
+  float *d_res2 = take(NC), *d_o = take(NC), *d_ln1 = take(NC), *d_res1 = take(NC), *d_aod = take(NC), *d_ao = take(NC);
+  float *d_att = take(NC), *d_ah = take(NC), *dqh = take(NC), *dkh = take(NC), *dvh = take(NC);
+  float *dq = take(NC), *dk = take(NC), *dv = take(NC), *d_iact = take(NF), *d_ipre = take(NF);
+  float *dummy_w = take(C), *dummy_b = take(C);  // layernorm gradients of a frozen layernorm
+
+  be.layernorm_backward(d_res2, g.ln2_w ? g.ln2_w : dummy_w, g.ln2_b ? g.ln2_b : dummy_b, dout, a.res2, p.ln2_w, a.ln2_mean,
+                        a.ln2_rstd, N, C);
+  be.residual_backward(d_ln1, d_aod, d_res2, NC);  // res2 = o_d + ln1 (d_aod used as a temporary for d_o_d)
+  be.dropout_backward(d_o, d_aod, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));
+  be.fill_zero(d_aod, NC * sizeof(float));
+  be.matmul_backward(d_iact, g.o_w, g.o_b, d_o, a.i_act, p.o_w, N, c.FF, C);
+  be.gelu_backward(d_ipre, a.i_pre, d_iact, NF);
+  be.matmul_backward(d_ln1, g.i_w, g.i_b, d_ipre, a.ln1, p.i_w, N, C, c.FF);
+  be.layernorm_backward(d_res1, g.ln1_w ? g.ln1_w : dummy_w, g.ln1_b ? g.ln1_b : dummy_b, d_ln1, a.res1, p.ln1_w, a.ln1_mean,
+                        a.ln1_rstd, N, C);
+  be.residual_backward(dx, d_aod, d_res1, NC);  // res1 = ao_d + x
+  be.dropout_backward(d_ao, d_aod, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
+  be.matmul_backward(d_att, g.ao_w, g.ao_b, d_ao, a.att, p.ao_w, N, C, C);
+  be.split_heads(d_ah, d_att, c.B, c.T, c.NH, HS, false);
+  const AttentionShape sh{c.B, c.NH, c.T, HS};
+  be.attention_backward(dqh, dkh, dvh, d_ah, a.qh, a.kh, a.vh, a.ah, a.lse, mask, sh, c.attn_dropout,
+                        site_seed(c.seed, SITE_ATTN));
+  be.merge_heads(dq, dqh, c.B, c.T, c.NH, HS, false);
+  be.merge_heads(dk, dkh, c.B, c.T, c.NH, HS, false);
+  be.merge_heads(dv, dvh, c.B, c.T, c.NH, HS, false);
+  const bool lora = c.lora_r > 0 && p.q_A;
+  auto project_back = [&](const float* d, const float* w, const float* A, const float* Bm, const float* h, float* gw, float* gb,
+                          float* gA, float* gB, Site site) {
+    if (lora && A) {
+      be.lora_backward(dx, gA, gB, gb, d, x, w, A, Bm, h, N, C, C, c.lora_r, c.lora_scale, c.lora_dropout, site_seed(c.seed, site));
+      if (gw) be.matmul_backward(nullptr, gw, nullptr, d, x, w, N, C, C);  // LoRA on a trainable base (rare)
+    } else {
+      be.matmul_backward(dx, gw, gb, d, x, w, N, C, C);
+    }
+  };
+  project_back(dq, p.q_w, p.q_A, p.q_B, a.hq, g.q_w, g.q_b, g.q_A, g.q_B, SITE_Q);
+  project_back(dk, p.k_w, p.k_A, p.k_B, a.hk, g.k_w, g.k_b, g.k_A, g.k_B, SITE_K);
+  project_back(dv, p.v_w, p.v_A, p.v_B, a.hv, g.v_w, g.v_b, g.v_A, g.v_B, SITE_V);
+}
+
+}  // namespace tbw

@@ -1,0 +1,72 @@
+// One BERT encoder layer (post-LayerNorm, as in Hugging Face's BertLayer) with
+// optional LoRA on query/key/value, composed from Backend ops so it runs on any
+// backend. Forward saves what backward needs in BertLayerActs.
+//   x (B,T,C) -> out (B,T,C); mask (B,T) nonzero = real token
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "tbw/backend.h"
+
+namespace tbw {
+
+struct BertLayerConfig {
+  int B, T, C, NH, FF;
+  float ln_eps = 1e-12f;
+  int lora_r = 0;  // 0: no LoRA
+  float lora_scale = 1.f, lora_dropout = 0.f;
+  float hidden_dropout = 0.f, attn_dropout = 0.f;
+  uint64_t seed = 0;  // dropout masks for this layer and step
+  bool flash = true;  // reserved: the backend's attention is used either way
+};
+
+// Parameter names follow Hugging Face: attention.self.{query,key,value},
+// attention.output.{dense,LayerNorm}, intermediate.dense, output.{dense,LayerNorm}.
+struct BertLayerParams {
+  const float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b;  // (C,C), (C)
+  const float *ao_w, *ao_b, *ln1_w, *ln1_b;        // (C,C), (C), (C), (C)
+  const float *i_w, *i_b, *o_w, *o_b;              // (FF,C), (FF), (C,FF), (C)
+  const float *ln2_w, *ln2_b;                      // (C), (C)
+  const float *q_A = nullptr, *q_B = nullptr, *k_A = nullptr, *k_B = nullptr, *v_A = nullptr, *v_B = nullptr;  // (r,C), (C,r)
+};
+
+// Gradients, accumulated (+=). A null pointer marks a frozen parameter.
+struct BertLayerGrads {
+  float *q_w = nullptr, *q_b = nullptr, *k_w = nullptr, *k_b = nullptr, *v_w = nullptr, *v_b = nullptr;
+  float *ao_w = nullptr, *ao_b = nullptr, *ln1_w = nullptr, *ln1_b = nullptr;
+  float *i_w = nullptr, *i_b = nullptr, *o_w = nullptr, *o_b = nullptr, *ln2_w = nullptr, *ln2_b = nullptr;
+  float *q_A = nullptr, *q_B = nullptr, *k_A = nullptr, *k_B = nullptr, *v_A = nullptr, *v_B = nullptr;
+};
+
+// Saved activations, allocated on the backend (one block; see bert_layer.cpp for the layout).
+class BertLayerActs {
+ public:
+  BertLayerActs(Backend& be, const BertLayerConfig& cfg);
+  ~BertLayerActs();
+  BertLayerActs(const BertLayerActs&) = delete;
+  BertLayerActs& operator=(const BertLayerActs&) = delete;
+
+  float *q, *k, *v;           // (N,C) projections
+  float *qh, *kh, *vh, *ah;   // (B,NH,T,HS) heads and attention output
+  float* lse;                 // (B,NH,T)
+  float* att;                 // (N,C) merged attention output
+  float *ao, *ao_d, *res1;    // (N,C) dense, dropped, + x
+  float *ln1, *ln1_mean, *ln1_rstd;
+  float *i_pre, *i_act;       // (N,FF)
+  float *o, *o_d, *res2;      // (N,C)
+  float *out, *ln2_mean, *ln2_rstd;
+  float *hq, *hk, *hv;        // (N,r) LoRA hidden
+  float* scratch;             // backward workspace
+
+ private:
+  Backend& be_;
+  void* block_;
+};
+
+void bert_layer_forward(Backend& be, const BertLayerConfig& cfg, const BertLayerParams& p, BertLayerActs& a, const float* x,
+                        const uint8_t* mask);
+// dout (N,C) -> dx (N,C) +=, parameter gradients +=
+void bert_layer_backward(Backend& be, const BertLayerConfig& cfg, const BertLayerParams& p, const BertLayerGrads& g,
+                         BertLayerActs& a, const float* x, const uint8_t* mask, const float* dout, float* dx);
+
+}  // namespace tbw

@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""Writes the golden fixtures the kernel tests compare against, with PyTorch.
+
+Run with Debian's python3-torch (CPU PyTorch 1.13):  /usr/bin/python3 native-kernels/tools/make_fixtures.py
+CI never runs this; it only reads the committed outputs in native-kernels/tests/fixtures/.
+
+Inputs and weights are not stored: both sides regenerate them from the same seeded
+xorshift32 stream (tests/harness.h th::random_vec), and each fixture records a
+checksum of its inputs so a drift between the two generators fails loudly.
+
+  bert_layer_lora.bin  one BERT encoder layer (Hugging Face BertLayer semantics, post-LN,
+                       erf GELU, eps 1e-12) with LoRA r=16, alpha=16 on query/key/value,
+                       TinyBERT widths (C 312, 12 heads of 26, FF 1200), B=2, T=9, the second
+                       sequence padded after 6 tokens; loss = sum(out * R). Computed in float64.
+  optim.bin            three AdamW steps (torch.optim.AdamW) and three Adafactor steps
+                       (transformers' Adafactor.step with relative_step=False, transcribed
+                       below because transformers is not installable here) in two configurations.
+"""
+import math
+import os
+import struct
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "tests", "fixtures")
+
+
+def random_vec(n, seed, lo=-1.0, hi=1.0):
+    """Bit-exact twin of th::random_vec (xorshift32, 24-bit uniforms in float32)."""
+    s = (seed * 2654435761 + 12345) & 0xFFFFFFFF
+    u = np.empty(n, dtype=np.uint32)
+    for i in range(n):
+        s ^= (s << 13) & 0xFFFFFFFF
+        s ^= s >> 17
+        s ^= (s << 5) & 0xFFFFFFFF
+        u[i] = s >> 8
+    lo32, span = np.float32(lo), np.float32(hi) - np.float32(lo)
+    return lo32 + (span * u.astype(np.float32)) / np.float32(1 << 24)
+
+
+def write_fixture(path, tensors):
+    """Format: 'tbw-fixture 1\\n', then 'name count\\n' per tensor, 'end\\n', then float32 LE data in order."""
+    header = "tbw-fixture 1\n" + "".join(f"{name} {arr.size}\n" for name, arr in tensors) + "end\n"
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(header.encode())
+        for _, arr in tensors:
+            f.write(np.ascontiguousarray(arr, dtype="<f4").tobytes())
+    os.replace(tmp, path)
+    print(f"wrote {path} ({os.path.getsize(path)} bytes, {len(tensors)} tensors)")
+
+
+def checksum(*arrays):
+    return np.array([sum(float(np.sum(a, dtype=np.float64)) for a in arrays)], dtype=np.float32)
+
+
+# Sampled entries of large gradients keep the fixture small: every STRIDE-th element.
+STRIDE = 97
+
+
+def bert_layer_fixture():
+    B, T, C, NH, FF, r, alpha = 2, 9, 312, 12, 1200, 16, 16
+    HS, N = C // NH, B * T
+    names = [  # (name, shape, lo, hi) in generation order; seeds are 1000 + index
+        ("x", (N, C), -1, 1), ("q_w", (C, C), -0.1, 0.1), ("q_b", (C,), -0.1, 0.1), ("k_w", (C, C), -0.1, 0.1),
+        ("k_b", (C,), -0.1, 0.1), ("v_w", (C, C), -0.1, 0.1), ("v_b", (C,), -0.1, 0.1), ("ao_w", (C, C), -0.1, 0.1),
+        ("ao_b", (C,), -0.1, 0.1), ("ln1_w", (C,), 0.8, 1.2), ("ln1_b", (C,), -0.1, 0.1), ("i_w", (FF, C), -0.1, 0.1),
+        ("i_b", (FF,), -0.1, 0.1), ("o_w", (C, FF), -0.1, 0.1), ("o_b", (C,), -0.1, 0.1), ("ln2_w", (C,), 0.8, 1.2),
+        ("ln2_b", (C,), -0.1, 0.1), ("q_A", (r, C), -0.1, 0.1), ("q_B", (C, r), -0.1, 0.1), ("k_A", (r, C), -0.1, 0.1),
+        ("k_B", (C, r), -0.1, 0.1), ("v_A", (r, C), -0.1, 0.1), ("v_B", (C, r), -0.1, 0.1), ("R", (N, C), -1, 1),
+    ]
+    t = {}
+    for i, (name, shape, lo, hi) in enumerate(names):
+        arr = random_vec(int(np.prod(shape)), 1000 + i, lo, hi).reshape(shape)
+        t[name] = torch.tensor(arr, dtype=torch.float64, requires_grad=name not in ("R",))
+    mask = torch.ones(B, T, dtype=torch.float64)
+    mask[1, 6:] = 0
+    scale = alpha / r
+
+    x = t["x"]
+
+    def proj(p):  # PEFT LoRA Linear: base(x) + B(A(dropout(x))) * scaling, dropout off
+        return x @ t[p + "_w"].T + t[p + "_b"] + ((x @ t[p + "_A"].T) @ t[p + "_B"].T) * scale
+
+    def heads(y):
+        return y.view(B, T, NH, HS).permute(0, 2, 1, 3)
+
+    q, k, v = heads(proj("q")), heads(proj("k")), heads(proj("v"))
+    scores = q @ k.transpose(-1, -2) / math.sqrt(HS)
+    scores = scores + (1.0 - mask)[:, None, None, :] * torch.finfo(torch.float64).min
+    probs = torch.softmax(scores, dim=-1)
+    ctx = (probs @ v).permute(0, 2, 1, 3).reshape(N, C)
+    ln = torch.nn.functional.layer_norm
+    ln1 = ln(ctx @ t["ao_w"].T + t["ao_b"] + x, (C,), t["ln1_w"], t["ln1_b"], eps=1e-12)
+    inter = torch.nn.functional.gelu(ln1 @ t["i_w"].T + t["i_b"])
+    out = ln(inter @ t["o_w"].T + t["o_b"] + ln1, (C,), t["ln2_w"], t["ln2_b"], eps=1e-12)
+    (out * t["R"]).sum().backward()
+
+    tensors = [("input_checksum", checksum(*[t[n].detach().numpy() for n, *_ in names])), ("out", out.detach().numpy()),
+               ("dx", x.grad.numpy())]
+    for name, shape, *_ in names[1:-1]:
+        g = t[name].grad.numpy().ravel()
+        tensors.append((f"d{name}", g if g.size <= 4 * C or name.endswith(("_A", "_B")) else g[::STRIDE]))
+    write_fixture(os.path.join(OUT, "bert_layer_lora.bin"), tensors)
+
+
+def hf_adafactor_step(p, grad, state, lr, eps=(1e-30, 1e-3), clip_threshold=1.0, decay_rate=-0.8, beta1=None,
+                      weight_decay=0.0, scale_parameter=False):
+    """transformers.optimization.Adafactor.step for one parameter, relative_step=False."""
+    factored = grad.dim() >= 2
+    if not state:
+        state["step"] = 0
+        if beta1 is not None:
+            state["exp_avg"] = torch.zeros_like(grad)
+        if factored:
+            state["row"] = torch.zeros(grad.shape[:-1], dtype=grad.dtype)
+            state["col"] = torch.zeros(grad.shape[:-2] + grad.shape[-1:], dtype=grad.dtype)
+        else:
+            state["sq"] = torch.zeros_like(grad)
+    state["step"] += 1
+    rms = lambda x: x.norm(2) / (x.numel() ** 0.5)
+    lr_t = lr * (max(eps[1], rms(p).item()) if scale_parameter else 1.0)
+    beta2t = 1.0 - math.pow(state["step"], decay_rate)
+    update = grad**2 + eps[0]
+    if factored:
+        state["row"].mul_(beta2t).add_(update.mean(dim=-1), alpha=1.0 - beta2t)
+        state["col"].mul_(beta2t).add_(update.mean(dim=-2), alpha=1.0 - beta2t)
+        r_factor = (state["row"] / state["row"].mean(dim=-1, keepdim=True)).rsqrt_().unsqueeze(-1)
+        c_factor = state["col"].unsqueeze(-2).rsqrt()
+        update = (r_factor * c_factor).mul_(grad)
+    else:
+        state["sq"].mul_(beta2t).add_(update, alpha=1.0 - beta2t)
+        update = state["sq"].rsqrt().mul_(grad)
+    update.div_((rms(update) / clip_threshold).clamp_(min=1.0))
+    update.mul_(lr_t)
+    if beta1 is not None:
+        state["exp_avg"].mul_(beta1).add_(update, alpha=1 - beta1)
+        update = state["exp_avg"]
+    if weight_decay != 0:
+        p.add_(p, alpha=-weight_decay * lr_t)
+    p.add_(-update)
+
+
+def optim_fixture():
+    rows, cols = 64, 100
+    p_mat0 = random_vec(rows * cols, 2000, -1, 1).reshape(rows, cols)
+    p_vec0 = random_vec(cols, 2001, -1, 1)
+    grads = [(random_vec(rows * cols, 2010 + s, -1, 1).reshape(rows, cols), random_vec(cols, 2020 + s, -1, 1)) for s in range(3)]
+    tensors = [("input_checksum", checksum(p_mat0, p_vec0, *[g for pair in grads for g in pair]))]
+
+    pm, pv = torch.tensor(p_mat0, requires_grad=True), torch.tensor(p_vec0, requires_grad=True)
+    opt = torch.optim.AdamW([pm, pv], lr=3.9e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    for s, (gm, gv) in enumerate(grads):
+        pm.grad, pv.grad = torch.tensor(gm), torch.tensor(gv)
+        opt.step()
+        tensors += [(f"adamw_step{s + 1}_mat", pm.detach().numpy().copy()), (f"adamw_step{s + 1}_vec", pv.detach().numpy().copy())]
+
+    configs = {"plain": dict(lr=1e-3), "beta1_wd_scaled": dict(lr=1e-3, beta1=0.9, weight_decay=0.01, scale_parameter=True)}
+    for label, kw in configs.items():
+        pm, pv = torch.tensor(p_mat0.copy()), torch.tensor(p_vec0.copy())
+        sm, sv = {}, {}
+        for s, (gm, gv) in enumerate(grads):
+            hf_adafactor_step(pm, torch.tensor(gm), sm, **kw)
+            hf_adafactor_step(pv, torch.tensor(gv), sv, **kw)
+            tensors += [(f"adafactor_{label}_step{s + 1}_mat", pm.numpy().copy()), (f"adafactor_{label}_step{s + 1}_vec", pv.numpy().copy())]
+    write_fixture(os.path.join(OUT, "optim.bin"), tensors)
+
+
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    os.makedirs(OUT, exist_ok=True)
+    print(f"PyTorch {torch.__version__}")
+    bert_layer_fixture()
+    optim_fixture()
