@@ -2,6 +2,7 @@
 // fast ops. Included last by variant_*.cpp, which define TBW_NS.
 #pragma once
 #include "attention/flash_impl.h"
+#include "attention/naive_impl.h"
 #include "gemm/gemm_driver.h"
 #include "ops/ops_impl.h"
 #include "tbw/backend.h"
@@ -144,6 +145,15 @@ class CpuBackend final : public Backend {
     TBW_NS::backward(dq, dk, dv, dout, q, k, v, out, lse, mask, s, p, seed);
   }
 
+  void attention_naive_forward(float* out, float* lse, float* att, const float* q, const float* k, const float* v,
+                               const uint8_t* mask, AttentionShape s, float p, uint64_t seed) override {
+    naive_attention_forward<Gemm>(out, lse, att, q, k, v, mask, s, p, seed);
+  }
+  void attention_naive_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                                const float* v, const float* att, const uint8_t* mask, AttentionShape s, float p,
+                                uint64_t seed) override {
+    naive_attention_backward<Gemm>(dq, dk, dv, dout, q, k, v, att, mask, s, p, seed);
+  }
   void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) override {
     TBW_NS::split_heads(out, inp, B, T, NH, HS, accumulate);
   }

@@ -1,4 +1,4 @@
-// Flash attention on every fast backend against the naive reference backend:
+// Flash and naive attention on every fast backend against the naive reference backend:
 // forward out and lse, backward dq/dk/dv, with and without key padding and dropout.
 #include <string>
 #include <vector>
@@ -28,7 +28,20 @@ static AttnResult run(Backend& be, const AttentionShape& s, const std::vector<fl
   return {out.host(), lse.host(), dq.host(), dk.host(), dv.host()};
 }
 
-static bool check(Backend& be, int T, int HS, bool padded, float p) {
+// Naive ("flash off") attention on the fast backends keeps the (T,T) probabilities.
+static AttnResult run_naive(Backend& be, const AttentionShape& s, const std::vector<float>& q, const std::vector<float>& k,
+                            const std::vector<float>& v, const std::vector<float>& dout, const std::vector<uint8_t>* mask, float p) {
+  const size_t n = (size_t)s.B * s.NH * s.T * s.HS;
+  DevBuf<float> Q(be, q), K(be, k), V(be, v), dO(be, dout), out(be, n), lse(be, (size_t)s.B * s.NH * s.T);
+  DevBuf<float> att(be, (size_t)s.B * s.NH * s.T * s.T), dq(be, n), dk(be, n), dv(be, n);
+  DevBuf<uint8_t> m(be, mask ? *mask : std::vector<uint8_t>(1));
+  const uint8_t* mp = mask ? m.get() : nullptr;
+  be.attention_naive_forward(out, lse, att, Q, K, V, mp, s, p, 1234);
+  be.attention_naive_backward(dq, dk, dv, dO, Q, K, V, att, mp, s, p, 1234);
+  return {out.host(), lse.host(), dq.host(), dk.host(), dv.host()};
+}
+
+static bool check(Backend& be, int T, int HS, bool padded, float p, bool naive = false) {
   const AttentionShape s{2, 3, T, HS};
   const size_t n = (size_t)s.B * s.NH * T * HS;
   auto q = th::random_vec(n, T + HS, -2, 2), k = th::random_vec(n, T * 3 + HS, -2, 2), v = th::random_vec(n, T * 5 + HS);
@@ -37,7 +50,8 @@ static bool check(Backend& be, int T, int HS, bool padded, float p) {
   for (int t = (T * 2) / 3; t < T; t++) mask[t] = 0;  // batch 0: last third padded (T=1: every key)
   for (int t = 1; t < T; t++) mask[T + t] = 0;         // batch 1: only the first key kept
   const auto* mp = padded ? &mask : nullptr;
-  AttnResult want = run(th::ref_backend(), s, q, k, v, dout, mp, p), got = run(be, s, q, k, v, dout, mp, p);
+  AttnResult want = run(th::ref_backend(), s, q, k, v, dout, mp, p);
+  AttnResult got = naive ? run_naive(be, s, q, k, v, dout, mp, p) : run(be, s, q, k, v, dout, mp, p);
   bool ok = th::allclose("out", got.out.data(), want.out.data(), n, OUT_RTOL, OUT_ATOL);
   ok = th::allclose("lse", got.lse.data(), want.lse.data(), got.lse.size(), OUT_RTOL, OUT_ATOL) && ok;
   ok = th::allclose("dq", got.dq.data(), want.dq.data(), n, GRAD_RTOL, GRAD_ATOL) && ok;
@@ -47,7 +61,7 @@ static bool check(Backend& be, int T, int HS, bool padded, float p) {
 }
 
 int main() {
-  std::printf("test_attention (flash on each fast backend vs the naive reference)\n");
+  std::printf("test_attention (flash and naive on each fast backend vs the naive reference)\n");
   for (Backend* be : th::fast_backends_or_skip("flash attention")) {
     const std::string tag = std::string("flash[") + be->name() + "]";
     for (int T : {1, 7, 128, 512})
@@ -57,6 +71,11 @@ int main() {
                      check(*be, T, HS, padded, 0.f));
     th::report(tag + " T=128 HS=26 padded, dropout 0.1", check(*be, 128, 26, true, 0.1f));
     th::report(tag + " T=77 HS=64 dropout 0.3", check(*be, 77, 64, false, 0.3f));
+    const std::string naive = std::string("naive[") + be->name() + "]";
+    for (int T : {1, 7, 128, 512})
+      th::report(naive + " T=" + std::to_string(T) + " HS=26 padded", check(*be, T, 26, true, 0.f, true));
+    th::report(naive + " T=128 HS=64", check(*be, 128, 64, false, 0.f, true));
+    th::report(naive + " T=77 HS=26 padded, dropout 0.2", check(*be, 77, 26, true, 0.2f, true));
   }
   return th::finish("test_attention");
 }

@@ -7,7 +7,6 @@
 #pragma once
 #include <algorithm>
 #include <cstdlib>
-#include <memory>
 #include <vector>
 
 #include "aligned_buffer.h"
@@ -75,10 +74,9 @@ struct GemmDriver {
         }
       return;
     }
-    // Scratch kept across calls (GEMMs are issued from one thread at a time).
-    static AlignedBuffer b_buf;
-    static std::vector<std::unique_ptr<AlignedBuffer>> a_bufs;
-    while ((int)a_bufs.size() < num_threads()) a_bufs.push_back(std::make_unique<AlignedBuffer>());
+    // Scratch kept across calls, per OS thread: a GEMM may also run inside a pool
+    // task (naive attention), where several threads run GEMMs at once.
+    static thread_local AlignedBuffer b_buf;
     const int n_panels = (g.N + NR - 1) / NR;
     float* b_pack = b_buf.get((size_t)n_panels * g.K * NR);
     pack_b(g, b_pack, n_panels);
@@ -90,11 +88,12 @@ struct GemmDriver {
     const int n_chunks = std::min(n_panels, std::max(1, (want + m_blocks - 1) / m_blocks));
     const int panels_per_chunk = (n_panels + n_chunks - 1) / n_chunks;
 
-    parallel_for(m_blocks * n_chunks, [&](int task, int thread) {
+    parallel_for(m_blocks * n_chunks, [&](int task, int) {
       const int mb = task / n_chunks, nc = task % n_chunks;
       const int m0 = mb * MC, mc = std::min(MC, g.M - m0);
       const int p0 = nc * panels_per_chunk, p1 = std::min(n_panels, p0 + panels_per_chunk);
-      float* a_pack = a_bufs[thread]->get((size_t)MC * KC);
+      static thread_local AlignedBuffer a_buf;
+      float* a_pack = a_buf.get((size_t)MC * KC);
       const int k_blocks = (g.K + KC - 1) / KC, kc_even = (g.K + k_blocks - 1) / k_blocks;
       for (int k0 = 0; k0 < g.K; k0 += kc_even) {
         const int kc = std::min(kc_even, g.K - k0);

@@ -57,6 +57,15 @@ class RefBackend final : public Backend {
     ref::attention_forward(o.data(), l.data(), att_.data(), q, k, v, mask, s.B, s.NH, s.T, s.HS, p, seed);
     ref::attention_backward(dq, dk, dv, dout, q, k, v, att_.data(), mask, s.B, s.NH, s.T, s.HS, p, seed);
   }
+  void attention_naive_forward(float* out, float* lse, float* att, const float* q, const float* k, const float* v,
+                               const uint8_t* mask, AttentionShape s, float p, uint64_t seed) override {
+    ref::attention_forward(out, lse, att, q, k, v, mask, s.B, s.NH, s.T, s.HS, p, seed);
+  }
+  void attention_naive_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                                const float* v, const float* att, const uint8_t* mask, AttentionShape s, float p,
+                                uint64_t seed) override {
+    ref::attention_backward(dq, dk, dv, dout, q, k, v, att, mask, s.B, s.NH, s.T, s.HS, p, seed);
+  }
   void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) override {
     ref::split_heads(out, inp, B, T, NH, HS, accumulate);
   }

@@ -48,6 +48,13 @@ class Backend {
                                   const float* v, const float* out, const float* lse, const uint8_t* mask, AttentionShape s,
                                   float p, uint64_t seed) = 0;
 
+  // Naive attention ("flash off"): materializes att = softmax(QKᵀ·scale) (B,NH,T,T), kept for backward.
+  virtual void attention_naive_forward(float* out, float* lse, float* att, const float* q, const float* k, const float* v,
+                                       const uint8_t* mask, AttentionShape s, float p, uint64_t seed) = 0;
+  virtual void attention_naive_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                                        const float* v, const float* att, const uint8_t* mask, AttentionShape s, float p,
+                                        uint64_t seed) = 0;
+
   // (B,T,NH*HS) <-> (B,NH,T,HS); with accumulate the result is added to out (the backward of the other)
   virtual void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) = 0;
   virtual void merge_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) = 0;
