@@ -3,7 +3,7 @@
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include"],
     "cflags!": ["-fno-exceptions", "-O2"],
     "cflags_cc!": ["-fno-exceptions", "-O2"],
-    "cflags_cc": ["-O3", "-std=c++17"],
+    "cflags_cc": ["-O3", "-std=c++17", "-fopenmp-simd"],
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
     "conditions": [
       ["target_arch=='x64'", {"defines": ["TBW_HAVE_X86_VARIANTS"]}]
@@ -14,7 +14,7 @@
   "targets": [
     {
       "target_name": "tbw_kernels",
-      "sources": ["napi/addon.cpp", "cpu/dispatch.cpp", "cpu/threadpool.cpp", "cpu/ref/dot_ref.cpp", "cpu/ref/gemm_ref.cpp", "cpu/ref/ref_backend.cpp", "cpu/variant_scalar.cpp", "cpu/bert_layer.cpp"],
+      "sources": ["napi/addon.cpp", "napi/kernels.cpp", "cpu/dispatch.cpp", "cpu/threadpool.cpp", "cpu/ref/dot_ref.cpp", "cpu/ref/gemm_ref.cpp", "cpu/ref/ref_backend.cpp", "cpu/variant_scalar.cpp", "cpu/bert_layer.cpp"],
       "conditions": [
         ["target_arch=='x64'", {"dependencies": ["tbw_avx2", "tbw_avx512"]}]
       ]
@@ -31,7 +31,7 @@
       "target_name": "tbw_avx512",
       "type": "static_library",
       "sources": ["cpu/dot_avx512.cpp", "cpu/variant_avx512.cpp"],
-      "cflags_cc": ["-mavx512f", "-Wno-maybe-uninitialized"],
+      "cflags_cc": ["-mavx512f", "-Wno-maybe-uninitialized", "-Wno-uninitialized"],
       "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f"]},
       "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/arch:AVX512"]}}
     }

@@ -3,6 +3,7 @@
 #pragma once
 #include "attention/flash_impl.h"
 #include "attention/naive_impl.h"
+#include "fma_peak_impl.h"
 #include "gemm/gemm_driver.h"
 #include "ops/ops_impl.h"
 #include "tbw/backend.h"
@@ -153,6 +154,11 @@ class CpuBackend final : public Backend {
                                 const float* v, const float* att, const uint8_t* mask, AttentionShape s, float p,
                                 uint64_t seed) override {
     naive_attention_backward<Gemm>(dq, dk, dv, dout, q, k, v, att, mask, s, p, seed);
+  }
+  size_t attention_extra_bytes(AttentionShape s, bool flash) const override {
+    const size_t threads = num_threads(), tt = (size_t)s.T * s.T;
+    if (flash) return threads * (Workspace::head_floats(s.T, s.HS) + Workspace::tile_floats(s.HS)) * sizeof(float);
+    return ((size_t)s.B * s.NH * tt + threads * 2 * tt) * sizeof(float);
   }
   void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) override {
     TBW_NS::split_heads(out, inp, B, T, NH, HS, accumulate);

@@ -105,6 +105,22 @@ void sgemm(Variant v, const GemmArgs& g) {
   }
 }
 
+double fma_peak_gflops_scalar(long iters);
+#if defined(TBW_HAVE_X86_VARIANTS)
+double fma_peak_gflops_avx2(long iters);
+double fma_peak_gflops_avx512(long iters);
+#endif
+
+double fma_peak_gflops(Variant v, long iters) {
+  switch (v) {
+#if defined(TBW_HAVE_X86_VARIANTS)
+    case Variant::Avx512: return fma_peak_gflops_avx512(iters);
+    case Variant::Avx2: return fma_peak_gflops_avx2(iters);
+#endif
+    default: return fma_peak_gflops_scalar(iters);
+  }
+}
+
 Backend* cpu_backend_ref();
 Backend* cpu_backend_scalar();
 #if defined(TBW_HAVE_X86_VARIANTS)

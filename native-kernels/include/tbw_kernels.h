@@ -41,4 +41,7 @@ float dot(Variant v, const float* a, const float* b, size_t n);
 // ---- GEMM: see tbw/gemm.h -----------------------------------------------------
 void sgemm(Variant v, const GemmArgs& g);
 
+// ---- machine peak: fp32 multiply-add throughput of a variant, all pool threads, GFLOP/s
+double fma_peak_gflops(Variant v, long iters);
+
 }  // namespace tbw

@@ -1,7 +1,10 @@
 // N-API entry point: capabilities() and the kernels, exposed to the engine.
 #include <napi.h>
 #include <string>
+#include "tbw/threadpool.h"
 #include "tbw_kernels.h"
+
+void register_kernel_bindings(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -33,7 +36,7 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   out.Set("variant", tbw::variant_name(g_variant));
   out.Set("variantReason", g_variant_reason);
   out.Set("variants", variants);
-  out.Set("threads", tbw::configured_threads());
+  out.Set("threads", tbw::num_threads());
   out.Set("cuda", cuda);
 #if defined(__clang__)
   out.Set("compiler", std::string("clang ") + __clang_version__);
@@ -79,6 +82,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   g_variant = tbw::choose_variant(g_features, &g_variant_reason);
   exports.Set("capabilities", Napi::Function::New(env, Capabilities));
   exports.Set("dot", Napi::Function::New(env, Dot));
+  register_kernel_bindings(env, exports);
   return exports;
 }
 

@@ -71,6 +71,8 @@ int main() {
                      check(*be, T, HS, padded, 0.f));
     th::report(tag + " T=128 HS=26 padded, dropout 0.1", check(*be, 128, 26, true, 0.1f));
     th::report(tag + " T=77 HS=64 dropout 0.3", check(*be, 77, 64, false, 0.3f));
+    th::report(tag + " T=100 HS=40 padded (generic head size)", check(*be, 100, 40, true, 0.f));
+    th::report(tag + " T=65 HS=32 padded, dropout 0.1", check(*be, 65, 32, true, 0.1f));
     const std::string naive = std::string("naive[") + be->name() + "]";
     for (int T : {1, 7, 128, 512})
       th::report(naive + " T=" + std::to_string(T) + " HS=26 padded", check(*be, T, 26, true, 0.f, true));

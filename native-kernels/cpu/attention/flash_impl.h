@@ -1,7 +1,9 @@
-// Flash attention, written once and compiled per variant (variant_*.cpp
-// include it with their own compiler flags). Tiles are sized so the inner
-// loops run over contiguous, fixed-length rows the compiler vectorizes.
-// Parallel over (batch, head): each task owns its rows of out/dq/dk/dv.
+// Flash attention, written once and compiled per variant (variant_*.cpp include
+// it with their own compiler flags). Per (batch, head) task, Q/K/V/dO are packed
+// once into the GEMM micro-kernel's layouts; then query tiles of BR rows meet key
+// tiles of BC keys, every product of a tile pair (QKᵀ, PV, dO·Vᵀ, Pᵀ·dO, dSᵀ·Q,
+// dS·K) is a run of micro-kernel calls, and the softmax is online (running max m,
+// sum l). Nothing of size (T,T) is ever allocated: per-thread tiles and packs only.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,6 +12,7 @@
 
 #include "../gemm/aligned_buffer.h"
 #include "tbw/attention.h"
+#include "tbw/fast_exp.h"
 #include "tbw/ref/attention.h"
 #include "tbw/rng.h"
 #include "tbw/threadpool.h"
@@ -17,21 +20,79 @@
 namespace tbw {
 namespace TBW_NS {
 
-constexpr int BR = 32;  // query rows per tile
-constexpr int BC = 64;  // keys per tile
+constexpr int MR = MicroKernel::MR, NR = MicroKernel::NR;
+constexpr int BR = 4 * MR;  // query rows per tile (a multiple of MR)
+constexpr int BC = 4 * NR;  // keys per tile (a multiple of NR)
 constexpr float NEG_INF = -std::numeric_limits<float>::infinity();
 
-// Per-thread scratch, sized by head size, reused across calls.
+inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+// Packing into micro-kernel layouts (zero padded):
+//   A slivers: rows [r0, r0+MR) of a (rows, K) matrix -> [K][MR]
+//   B panels:  columns [c0, c0+NR) of a (K, cols) matrix -> [K][NR]
+// `at(r, k)` reads the logical element.
+template <class At>
+inline void pack_a_slivers(float* dst, int rows, int K, At at) {
+  for (int r0 = 0; r0 < rows; r0 += MR, dst += (size_t)K * MR)
+    for (int k = 0; k < K; k++)
+      for (int i = 0; i < MR; i++) dst[(size_t)k * MR + i] = r0 + i < rows ? at(r0 + i, k) : 0.f;
+}
+
+template <class At>
+inline void pack_b_panels(float* dst, int K, int cols, At at) {
+  for (int c0 = 0; c0 < cols; c0 += NR, dst += (size_t)K * NR)
+    for (int k = 0; k < K; k++)
+      for (int j = 0; j < NR; j++) dst[(size_t)k * NR + j] = c0 + j < cols ? at(k, c0 + j) : 0.f;
+}
+
+// C (rows, cols) [+]= alpha · A · B, C row-major with ldc; B from packed panels (panel stride
+// b_panel). A is either packed slivers (kc each) or, with compile-time strides, a tile read in place:
+// element (i, k) at a[i*A_RS + k*A_CS] (row-major: A_RS = BC, A_CS = 1; transposed: 1, BC).
+template <int A_RS = 0, int A_CS = 0>
+inline void tile_product(float* C, long ldc, const float* a, int rows, int kc, const float* b_pack, size_t b_panel, int cols,
+                         float alpha, bool accumulate) {
+  for (int c0 = 0, p = 0; c0 < cols; c0 += NR, p++)
+    for (int r0 = 0; r0 < rows; r0 += MR) {
+      const int mr = std::min(MR, rows - r0), nr = std::min(NR, cols - c0);
+      float* c = C + (long)r0 * ldc + c0;
+      if constexpr (A_RS == 0)
+        MicroKernel::run(kc, a + (size_t)r0 * kc, b_pack + p * b_panel, c, ldc, mr, nr, accumulate, alpha, nullptr);
+      else
+        MicroKernel::template run<A_RS, A_CS>(kc, a + (size_t)r0 * A_RS, b_pack + p * b_panel, c, ldc, mr, nr, accumulate,
+                                              alpha, nullptr);
+    }
+}
+
+// Per-thread scratch, reused across calls. Every sub-buffer starts 64-byte aligned
+// (the micro-kernels use aligned loads of the packed panels).
 struct Workspace {
-  AlignedBuffer buf;
-  float *s, *dp, *kt, *vt, *o, *m, *l, *dk, *dv, *d;
-  void reserve(int HS) {
-    const size_t tile = (size_t)BR * BC, tr = (size_t)HS * BC, rows = (size_t)BR * HS, keys = (size_t)BC * HS;
-    float* p = buf.get(floats(HS));
-    s = p, dp = s + tile, kt = dp + tile, vt = kt + tr, o = vt + tr;
-    m = o + rows, l = m + BR, d = l + BR, dk = d + BR, dv = dk + keys;
+  AlignedBuffer heads, tiles;
+  float *qa, *doa, *kb, *vb_t, *vb, *dob_t, *qb, *kbd;  // per-head packs
+  float *s, *dp, *pd, *o, *m, *l, *dk, *dv;  // per-tile buffers
+
+  static size_t al(size_t n) { return (n + 15) / 16 * 16; }
+  static size_t a_size(int T, int HS) { return al((size_t)round_up(T, MR) * HS); }    // A slivers over T rows
+  static size_t bt_size(int T, int HS) { return al((size_t)round_up(T, NR) * HS); }   // B panels over T columns
+  static size_t bd_size(int T, int HS) { return al((size_t)round_up(HS, NR) * T); }   // B panels over HS columns
+  static size_t head_floats(int T, int HS) { return 2 * a_size(T, HS) + 2 * bt_size(T, HS) + 4 * bd_size(T, HS); }
+  static size_t tile_floats(int HS) {
+    const size_t hsr = round_up(HS, NR);
+    return 3 * al((size_t)BR * BC) + al(BR * hsr) + 2 * al(BR) + 2 * al(BC * hsr);
   }
-  static size_t floats(int HS) { return 2 * (size_t)BR * BC + 2 * (size_t)HS * BC + (size_t)BR * HS + 3 * BR + 2 * (size_t)BC * HS + 16; }
+  void reserve(int T, int HS) {
+    float* p = heads.get(head_floats(T, HS));
+    auto take = [&](size_t n) {
+      float* out = p;
+      p += n;
+      return out;
+    };
+    qa = take(a_size(T, HS)), doa = take(a_size(T, HS)), kb = take(bt_size(T, HS)), vb_t = take(bt_size(T, HS));
+    vb = take(bd_size(T, HS)), dob_t = take(bd_size(T, HS)), qb = take(bd_size(T, HS)), kbd = take(bd_size(T, HS));
+    p = tiles.get(tile_floats(HS));
+    const size_t tile = al((size_t)BR * BC), hsr = round_up(HS, NR);
+    s = take(tile), dp = take(tile), pd = take(tile);
+    o = take(al(BR * hsr)), m = take(al(BR)), l = take(al(BR)), dk = take(al(BC * hsr)), dv = take(al(BC * hsr));
+  }
 };
 
 // Scratch for every pool thread (created on the calling thread, before parallel_for).
@@ -48,35 +109,20 @@ inline bool tile_all_padded(const uint8_t* mask_b, int j0, int bc) {
   return true;
 }
 
-// S (br,BC) = Q rows [i0,i0+br) · K tileᵀ * scale, with padded keys at -inf
-inline void scores(float* s, const float* Q, const float* kt, const uint8_t* mask_b, int i0, int br, int j0, int bc, int HS,
-                   float scale) {
-  for (int i = 0; i < br; i++) {
-    float* si = s + i * BC;
-    for (int j = 0; j < BC; j++) si[j] = 0.f;
-    const float* qi = Q + (long)(i0 + i) * HS;
-    for (int d = 0; d < HS; d++) {
-      const float qd = qi[d] * scale;
-      const float* ktd = kt + d * BC;
-      for (int j = 0; j < BC; j++) si[j] += qd * ktd[j];
-    }
-    for (int j = bc; j < BC; j++) si[j] = NEG_INF;
-    if (mask_b)
-      for (int j = 0; j < bc; j++)
-        if (!mask_b[j0 + j]) si[j] = NEG_INF;
-  }
-}
-
-// (bc,HS) rows starting at j0 -> (HS,BC) transposed, zero padded
-inline void transpose_tile(float* dst, const float* src, int j0, int bc, int HS) {
-  for (int d = 0; d < HS; d++)
-    for (int j = 0; j < BC; j++) dst[d * BC + j] = j < bc ? src[(long)(j0 + j) * HS + d] : 0.f;
+inline void mask_scores(float* s, const uint8_t* mask_b, int br, int j0, int bc) {
+  if (!mask_b) return;
+  for (int j = 0; j < bc; j++)
+    if (!mask_b[j0 + j])
+      for (int i = 0; i < br; i++) s[i * BC + j] = NEG_INF;
 }
 
 inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, const float* K, const float* V,
                          const uint8_t* mask_b, int b, int h, const AttentionShape& s, float p, uint64_t seed) {
   const int T = s.T, HS = s.HS;
   const float scale = 1.f / std::sqrt((float)HS);
+  pack_a_slivers(w.qa, T, HS, [&](int i, int d) { return Q[(long)i * HS + d]; });    // Q as A (k = d)
+  pack_b_panels(w.kb, HS, T, [&](int d, int j) { return K[(long)j * HS + d]; });     // Kᵀ as B (k = d, n = key)
+  pack_b_panels(w.vb, T, HS, [&](int j, int d) { return V[(long)j * HS + d]; });     // V as B (k = key, n = d)
   for (int i0 = 0; i0 < T; i0 += BR) {
     const int br = std::min(BR, T - i0);
     for (int i = 0; i < br; i++) w.m[i] = NEG_INF, w.l[i] = 0.f;
@@ -84,31 +130,34 @@ inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, c
     for (int j0 = 0; j0 < T; j0 += BC) {
       const int bc = std::min(BC, T - j0);
       if (tile_all_padded(mask_b, j0, bc)) continue;
-      transpose_tile(w.kt, K, j0, bc, HS);
-      scores(w.s, Q, w.kt, mask_b, i0, br, j0, bc, HS, scale);
+      // S = Q_i · K_jᵀ · scale
+      tile_product(w.s, BC, w.qa + (size_t)i0 * HS, br, HS, w.kb + (size_t)j0 * HS, (size_t)HS * NR, bc, scale, false);
+      mask_scores(w.s, mask_b, br, j0, bc);
       for (int i = 0; i < br; i++) {
-        float* si = w.s + i * BC;
+        float* __restrict__ si = w.s + i * BC;
         float mx = w.m[i];
+#pragma omp simd reduction(max : mx)
         for (int j = 0; j < bc; j++) mx = std::max(mx, si[j]);
-        if (mx == NEG_INF) continue;  // every key so far padded
-        const float alpha = std::exp(w.m[i] - mx);
+        if (mx == NEG_INF) {  // every key so far padded: no contribution
+          for (int j = 0; j < bc; j++) si[j] = 0.f;
+          continue;
+        }
+        const float alpha = fast_exp(w.m[i] - mx);
         float sum = 0.f;
-        for (int j = 0; j < BC; j++) {
-          si[j] = std::exp(si[j] - mx);
+#pragma omp simd reduction(+ : sum)
+        for (int j = 0; j < bc; j++) {
+          si[j] = fast_exp(si[j] - mx);
           sum += si[j];
         }
         w.l[i] = w.l[i] * alpha + sum;
         w.m[i] = mx;
-        float* oi = w.o + (size_t)i * HS;
+        float* __restrict__ oi = w.o + (size_t)i * HS;
         for (int d = 0; d < HS; d++) oi[d] *= alpha;
         if (p > 0)
           for (int j = 0; j < bc; j++) si[j] *= dropout_scale(seed, ref::att_index(b, h, i0 + i, j0 + j, s.NH, T), p);
-        for (int j = 0; j < bc; j++) {
-          const float pj = si[j];
-          const float* vj = V + (long)(j0 + j) * HS;
-          for (int d = 0; d < HS; d++) oi[d] += pj * vj[d];
-        }
       }
+      // O_i += P · V_j (P read in place, row-major)
+      tile_product<BC, 1>(w.o, HS, w.s, br, bc, w.vb + (size_t)j0 * NR, (size_t)T * NR, HS, 1.f, true);
     }
     for (int i = 0; i < br; i++) {
       float* dst = out + (long)(i0 + i) * HS;
@@ -124,51 +173,58 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
                           const AttentionShape& s, float p, uint64_t seed) {
   const int T = s.T, HS = s.HS;
   const float scale = 1.f / std::sqrt((float)HS);
+  pack_a_slivers(w.qa, T, HS, [&](int i, int d) { return Q[(long)i * HS + d]; });      // Q as A
+  pack_a_slivers(w.doa, T, HS, [&](int i, int d) { return dO[(long)i * HS + d]; });    // dO as A
+  pack_b_panels(w.kb, HS, T, [&](int d, int j) { return K[(long)j * HS + d]; });       // Kᵀ as B
+  pack_b_panels(w.vb_t, HS, T, [&](int d, int j) { return V[(long)j * HS + d]; });     // Vᵀ as B
+  pack_b_panels(w.dob_t, T, HS, [&](int i, int d) { return dO[(long)i * HS + d]; });   // dO as B (k = row)
+  pack_b_panels(w.qb, T, HS, [&](int i, int d) { return Q[(long)i * HS + d]; });       // Q as B (k = row)
+  pack_b_panels(w.kbd, T, HS, [&](int j, int d) { return K[(long)j * HS + d]; });      // K as B (k = key)
+  const size_t dpanel = (size_t)T * NR;  // stride between HS-column panels of the (T, HS) B packs
   for (int j0 = 0; j0 < T; j0 += BC) {
     const int bc = std::min(BC, T - j0);
     if (tile_all_padded(mask_b, j0, bc)) continue;  // padded keys get no gradient
-    transpose_tile(w.kt, K, j0, bc, HS);
-    transpose_tile(w.vt, V, j0, bc, HS);
-    std::fill(w.dk, w.dk + (size_t)BC * HS, 0.f);
-    std::fill(w.dv, w.dv + (size_t)BC * HS, 0.f);
+    std::fill(w.dk, w.dk + (size_t)bc * HS, 0.f);
+    std::fill(w.dv, w.dv + (size_t)bc * HS, 0.f);
     for (int i0 = 0; i0 < T; i0 += BR) {
       const int br = std::min(BR, T - i0);
-      scores(w.s, Q, w.kt, mask_b, i0, br, j0, bc, HS, scale);
+      tile_product(w.s, BC, w.qa + (size_t)i0 * HS, br, HS, w.kb + (size_t)j0 * HS, (size_t)HS * NR, bc, scale, false);
+      mask_scores(w.s, mask_b, br, j0, bc);
+      tile_product(w.dp, BC, w.doa + (size_t)i0 * HS, br, HS, w.vb_t + (size_t)j0 * HS, (size_t)HS * NR, bc, 1.f, false);
       for (int i = 0; i < br; i++) {
-        const float* doi = dO + (long)(i0 + i) * HS;
-        const float* oi = O + (long)(i0 + i) * HS;
+        const float* __restrict__ doi = dO + (long)(i0 + i) * HS;
+        const float* __restrict__ oi = O + (long)(i0 + i) * HS;
         float D = 0.f;
+#pragma omp simd reduction(+ : D)
         for (int d = 0; d < HS; d++) D += doi[d] * oi[d];
-        float* si = w.s + i * BC;  // becomes P, then dS
-        float* dpi = w.dp + i * BC;
+        float* __restrict__ si = w.s + i * BC;   // becomes dS (scaled)
+        const float* __restrict__ dpi = w.dp + i * BC;
+        float* __restrict__ pdi = w.pd + i * BC;  // P after dropout
         const float L = lse[i0 + i];
-        for (int j = 0; j < BC; j++) si[j] = L == NEG_INF ? 0.f : std::exp(si[j] - L);
-        // dP = dO · Vᵀ
-        for (int j = 0; j < BC; j++) dpi[j] = 0.f;
-        for (int d = 0; d < HS; d++) {
-          const float g = doi[d];
-          const float* vtd = w.vt + d * BC;
-          for (int j = 0; j < BC; j++) dpi[j] += g * vtd[j];
+        if (L == NEG_INF) {
+          for (int j = 0; j < bc; j++) si[j] = pdi[j] = 0.f;
+          continue;
         }
-        for (int j = 0; j < bc; j++) {
-          const float keep = p > 0 ? dropout_scale(seed, ref::att_index(b, h, i0 + i, j0 + j, s.NH, T), p) : 1.f;
-          const float pd = si[j] * keep;
-          float* dvj = w.dv + (size_t)j * HS;
-          for (int d = 0; d < HS; d++) dvj[d] += pd * doi[d];
-          si[j] = si[j] * (dpi[j] * keep - D) * scale;  // dS, scaled
-        }
-        float* dqi = dq + (long)(i0 + i) * HS;
-        const float* qi = Q + (long)(i0 + i) * HS;
-        for (int j = 0; j < bc; j++) {
-          const float ds = si[j];
-          const float* kj = K + (long)(j0 + j) * HS;
-          float* dkj = w.dk + (size_t)j * HS;
-          for (int d = 0; d < HS; d++) {
-            dqi[d] += ds * kj[d];
-            dkj[d] += ds * qi[d];
+        if (p > 0) {
+          for (int j = 0; j < bc; j++) {
+            const float pij = fast_exp(si[j] - L);
+            const float keep = dropout_scale(seed, ref::att_index(b, h, i0 + i, j0 + j, s.NH, T), p);
+            pdi[j] = pij * keep;
+            si[j] = pij * (dpi[j] * keep - D) * scale;
+          }
+        } else {
+          for (int j = 0; j < bc; j++) {
+            const float pij = fast_exp(si[j] - L);
+            pdi[j] = pij;
+            si[j] = pij * (dpi[j] - D) * scale;
           }
         }
       }
+      // dV_j += Pdᵀ · dO_i ; dK_j += dSᵀ · Q_i ; dQ_i += dS · K_j
+      // (tiles read in place: Pdᵀ and dSᵀ as transposed, dS as row-major)
+      tile_product<1, BC>(w.dv, HS, w.pd, bc, br, w.dob_t + (size_t)i0 * NR, dpanel, HS, 1.f, true);
+      tile_product<1, BC>(w.dk, HS, w.s, bc, br, w.qb + (size_t)i0 * NR, dpanel, HS, 1.f, true);
+      tile_product<BC, 1>(dq + (long)i0 * HS, HS, w.s, br, bc, w.kbd + (size_t)j0 * NR, dpanel, HS, 1.f, true);
     }
     for (int j = 0; j < bc; j++)
       for (int d = 0; d < HS; d++) {
@@ -181,7 +237,7 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
 inline void forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
                     AttentionShape s, float p, uint64_t seed) {
   auto& ws = workspaces();
-  for (auto& w : ws) w->reserve(s.HS);
+  for (auto& w : ws) w->reserve(s.T, s.HS);
   const long head = (long)s.T * s.HS;
   parallel_for(s.B * s.NH, [&](int bh, int thread) {
     const int b = bh / s.NH, h = bh % s.NH;
@@ -193,7 +249,7 @@ inline void forward(float* out, float* lse, const float* q, const float* k, cons
 inline void backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
                      const float* out, const float* lse, const uint8_t* mask, AttentionShape s, float p, uint64_t seed) {
   auto& ws = workspaces();
-  for (auto& w : ws) w->reserve(s.HS);
+  for (auto& w : ws) w->reserve(s.T, s.HS);
   const long head = (long)s.T * s.HS;
   parallel_for(s.B * s.NH, [&](int bh, int thread) {
     const int b = bh / s.NH, h = bh % s.NH;

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "tbw/attention.h"
+#include "tbw/fast_exp.h"
 #include "tbw/gemm.h"
 #include "tbw/ref/attention.h"
 #include "tbw/rng.h"
@@ -49,7 +50,7 @@ inline void naive_attention_forward(float* out, float* lse, float* att, const fl
         continue;
       }
       float sum = 0.f;
-      for (int j = 0; j < T; j++) sum += (a[j] = std::exp(a[j] - mx));
+      for (int j = 0; j < T; j++) sum += (a[j] = fast_exp(a[j] - mx));
       const float inv = 1.f / sum;
       for (int j = 0; j < T; j++) a[j] *= inv;
       lse[(long)bh * T + i] = mx + std::log(sum);

@@ -23,12 +23,12 @@ struct GemmDriver {
   static inline int KC = getenv("TBW_KC") ? atoi(getenv("TBW_KC")) : 320;  // K block: an (KC,NR) B sliver stays in L1
   static inline int MC = getenv("TBW_MC") ? atoi(getenv("TBW_MC")) : 96;   // M block: an (MC,KC) A block stays in L2
 
-  // B (K,N) -> panels of NR columns: panel p holds rows k = 0..K-1 as NR floats (zero padded)
-  static void pack_b(const GemmArgs& g, float* dst, int n_panels) {
+  // B rows [k0, k0+kc) -> panels of NR columns: panel p holds kc rows of NR floats (zero padded)
+  static void pack_b(const GemmArgs& g, float* dst, int n_panels, int k0, int kc) {
     parallel_for(n_panels, [&](int p, int) {
       const int n0 = p * NR, nr = std::min(NR, g.N - n0);
-      float* out = dst + (size_t)p * g.K * NR;
-      for (int k = 0; k < g.K; k++, out += NR) {
+      float* out = dst + (size_t)p * kc * NR;
+      for (int k = k0; k < k0 + kc; k++, out += NR) {
         const float* src = g.B + k * g.b_rs + (long)n0 * g.b_cs;
         int j = 0;
         if (g.b_cs == 1)
@@ -78,8 +78,8 @@ struct GemmDriver {
     // task (naive attention), where several threads run GEMMs at once.
     static thread_local AlignedBuffer b_buf;
     const int n_panels = (g.N + NR - 1) / NR;
-    float* b_pack = b_buf.get((size_t)n_panels * g.K * NR);
-    pack_b(g, b_pack, n_panels);
+    const int k_blocks = (g.K + KC - 1) / KC, kc_even = (g.K + k_blocks - 1) / k_blocks;
+    float* b_pack = b_buf.get((size_t)n_panels * kc_even * NR);
 
     // Tasks: M blocks, and N chunks when there are too few M blocks to feed every thread.
     const int threads = num_threads();
@@ -88,28 +88,30 @@ struct GemmDriver {
     const int n_chunks = std::min(n_panels, std::max(1, (want + m_blocks - 1) / m_blocks));
     const int panels_per_chunk = (n_panels + n_chunks - 1) / n_chunks;
 
-    parallel_for(m_blocks * n_chunks, [&](int task, int) {
-      const int mb = task / n_chunks, nc = task % n_chunks;
-      const int m0 = mb * MC, mc = std::min(MC, g.M - m0);
-      const int p0 = nc * panels_per_chunk, p1 = std::min(n_panels, p0 + panels_per_chunk);
-      static thread_local AlignedBuffer a_buf;
-      float* a_pack = a_buf.get((size_t)MC * KC);
-      const int k_blocks = (g.K + KC - 1) / KC, kc_even = (g.K + k_blocks - 1) / k_blocks;
-      for (int k0 = 0; k0 < g.K; k0 += kc_even) {
-        const int kc = std::min(kc_even, g.K - k0);
-        const bool first = k0 == 0;
+    // BLIS order: for each K block, pack that block of B once (it stays in cache),
+    // then every task packs its A block and runs the micro-kernel over its panels.
+    for (int k0 = 0; k0 < g.K; k0 += kc_even) {
+      const int kc = std::min(kc_even, g.K - k0);
+      const bool first = k0 == 0;
+      pack_b(g, b_pack, n_panels, k0, kc);
+      parallel_for(m_blocks * n_chunks, [&](int task, int) {
+        const int mb = task / n_chunks, nc = task % n_chunks;
+        const int m0 = mb * MC, mc = std::min(MC, g.M - m0);
+        const int p0 = nc * panels_per_chunk, p1 = std::min(n_panels, p0 + panels_per_chunk);
+        static thread_local AlignedBuffer a_buf;
+        float* a_pack = a_buf.get((size_t)MC * KC);
         pack_a(g, a_pack, m0, mc, k0, kc);
         for (int p = p0; p < p1; p++) {
           const int n0 = p * NR, nr = std::min(NR, g.N - n0);
-          const float* bp = b_pack + ((size_t)p * g.K + k0) * NR;
+          const float* bp = b_pack + (size_t)p * kc * NR;
           const float* bias = first && g.bias ? g.bias + n0 : nullptr;
           for (int s = 0; s < mc; s += MR) {
             Kernel::run(kc, a_pack + (size_t)s * kc, bp, g.C + (long)(m0 + s) * g.ldc + n0, g.ldc,
                         std::min(MR, mc - s), nr, !first || g.accumulate, g.alpha, bias);
           }
         }
-      }
-    });
+      });
+    }
   }
 };
 

@@ -15,17 +15,19 @@ struct Kernel6x16 {
   static constexpr int MR = 6;
   static constexpr int NR = 16;
 
-  // a (kc,6), b (kc,16) -> c (mr,nr) tile with leading dimension ldc
+  // a (kc,6), b (kc,16) -> c (mr,nr) tile with leading dimension ldc.
+  // A element (i, k) is a[i*A_RS + k*A_CS] (packed slivers by default).
+  template <int A_RS = 1, int A_CS = MR>
   static inline void run(int kc, const float* a, const float* b, float* c, long ldc, int mr, int nr, bool load_c,
                          float alpha, const float* bias) {
     __m256 acc[MR][2];
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
-    for (int k = 0; k < kc; k++, a += MR, b += NR) {
+    for (int k = 0; k < kc; k++, a += A_CS, b += NR) {
       const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
       for (int i = 0; i < MR; i++) {
-        const __m256 ai = _mm256_broadcast_ss(a + i);
+        const __m256 ai = _mm256_broadcast_ss(a + i * A_RS);
         acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
         acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
       }

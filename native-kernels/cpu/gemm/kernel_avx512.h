@@ -10,17 +10,20 @@ struct Kernel12x32 {
   static constexpr int MR = 12;
   static constexpr int NR = 32;
 
-  // a (kc,12), b (kc,32) -> c (mr,nr) tile with leading dimension ldc
+  // a (kc,12), b (kc,32) -> c (mr,nr) tile with leading dimension ldc.
+  // A element (i, k) is a[i*A_RS + k*A_CS]: packed slivers by default; flash
+  // attention passes row-major or transposed tiles directly.
+  template <int A_RS = 1, int A_CS = MR>
   static inline void run(int kc, const float* a, const float* b, float* c, long ldc, int mr, int nr, bool load_c,
                          float alpha, const float* bias) {
     __m512 acc[MR][2];
 #pragma GCC unroll 12
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    for (int k = 0; k < kc; k++, a += MR, b += NR) {
+    for (int k = 0; k < kc; k++, a += A_CS, b += NR) {
       const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 12
       for (int i = 0; i < MR; i++) {
-        const __m512 ai = _mm512_set1_ps(a[i]);
+        const __m512 ai = _mm512_set1_ps(a[i * A_RS]);
         acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
         acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
       }

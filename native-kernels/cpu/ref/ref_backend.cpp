@@ -66,6 +66,9 @@ class RefBackend final : public Backend {
                                 uint64_t seed) override {
     ref::attention_backward(dq, dk, dv, dout, q, k, v, att, mask, s.B, s.NH, s.T, s.HS, p, seed);
   }
+  size_t attention_extra_bytes(AttentionShape s, bool) const override {
+    return (size_t)s.B * s.NH * s.T * s.T * sizeof(float);  // the reference always materializes
+  }
   void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) override {
     ref::split_heads(out, inp, B, T, NH, HS, accumulate);
   }

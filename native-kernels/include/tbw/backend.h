@@ -55,6 +55,10 @@ class Backend {
                                         const float* v, const float* att, const uint8_t* mask, AttentionShape s, float p,
                                         uint64_t seed) = 0;
 
+  // Extra memory attention needs beyond q/k/v/out/lse and their gradients (forward + backward):
+  // flash: per-thread packs of one head (linear in T) and tiles; naive: the (B,NH,T,T) probabilities plus per-thread (T,T) scratch.
+  virtual size_t attention_extra_bytes(AttentionShape s, bool flash) const = 0;
+
   // (B,T,NH*HS) <-> (B,NH,T,HS); with accumulate the result is added to out (the backward of the other)
   virtual void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) = 0;
   virtual void merge_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) = 0;
