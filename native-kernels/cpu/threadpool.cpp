@@ -114,5 +114,6 @@ Pool& pool() {
 int num_threads() { return pool().size(); }
 void set_num_threads(int n) { pool().resize(n); }
 void parallel_for(int n_tasks, const TaskFn& fn) { pool().run(n_tasks, fn); }
+bool in_parallel_region() { return t_in_pool; }
 
 }  // namespace tbw

@@ -39,13 +39,14 @@ static bool check(Variant v, int M, int N, int K, int layout, bool bias, bool ac
 int main() {
   std::printf("test_gemm (threads %d)\n", num_threads());
   const int shapes[][3] = {{1, 1, 1},    {7, 5, 3},      {13, 33, 17},  {12, 32, 256}, {25, 65, 257},
-                           {128, 312, 312}, {97, 1200, 312}, {64, 312, 1200}, {200, 768, 130}, {3, 3072, 70}};
+                           {128, 312, 312}, {97, 1200, 312}, {64, 312, 1200}, {200, 768, 130}, {3, 3072, 70},
+                           {50, 70, 4099},   {312, 312, 4096}};  // the last two take the split-K path
   for (Variant v : th::variants_or_skip("gemm")) {
     bool ok = true;
     for (auto& s : shapes)
       for (int layout = 0; layout < 3; layout++)
         for (int flags = 0; flags < 4; flags++) ok = check(v, s[0], s[1], s[2], layout, flags & 1, flags & 2) && ok;
-    th::report(std::string("gemm[") + variant_name(v) + "] 10 shapes x 3 layouts x bias/accumulate", ok);
+    th::report(std::string("gemm[") + variant_name(v) + "] 12 shapes x 3 layouts x bias/accumulate", ok);
   }
   // Thread-count independence: the same result with 1 thread and with the pool.
   for (Variant v : th::variants_or_skip("gemm threads")) {

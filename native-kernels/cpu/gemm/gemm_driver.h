@@ -6,7 +6,6 @@
 //     c[i*ldc + j] = (load_c ? c : 0) + alpha * sum_k a[k*MR+i]*b[k*NR+j] (+ bias[j]), i<mr, j<nr
 #pragma once
 #include <algorithm>
-#include <cstdlib>
 #include <vector>
 
 #include "aligned_buffer.h"
@@ -20,8 +19,8 @@ template <class Kernel>
 struct GemmDriver {
   static constexpr int MR = Kernel::MR;
   static constexpr int NR = Kernel::NR;
-  static inline int KC = getenv("TBW_KC") ? atoi(getenv("TBW_KC")) : 320;  // K block: an (KC,NR) B sliver stays in L1
-  static inline int MC = getenv("TBW_MC") ? atoi(getenv("TBW_MC")) : 96;   // M block: an (MC,KC) A block stays in L2
+  static constexpr int KC = 512;  // K block (tuned on the TinyBERT shapes: fewer passes over C beat an L1-sized sliver)
+  static constexpr int MC = 96;   // M block: an (MC,KC) A block stays in L2
 
   // B rows [k0, k0+kc) -> panels of NR columns: panel p holds kc rows of NR floats (zero padded)
   static void pack_b(const GemmArgs& g, float* dst, int n_panels, int k0, int kc) {
@@ -74,15 +73,28 @@ struct GemmDriver {
         }
       return;
     }
+    const int threads = in_parallel_region() ? 1 : num_threads();
+    // Long-K products with a small output (the dweight GEMMs: K = tokens) would
+    // synchronize the pool once per K block; split K across threads instead,
+    // each summing its slice into a private buffer, then reduce.
+    if (threads > 1 && g.K >= 4 * KC && (long)g.M * g.N <= (1L << 22) && (long)g.M * g.N * 8 < (long)g.K * 1024) {
+      run_split_k(g, threads);
+      return;
+    }
+    run_blocks(g, 0, g.K, threads);
+  }
+
+  // C [+]= alpha · A[:, k_begin:k_end] · B[k_begin:k_end, :] (+ bias when the range starts at 0)
+  static void run_blocks(const GemmArgs& g, int k_begin, int k_end, int threads) {
     // Scratch kept across calls, per OS thread: a GEMM may also run inside a pool
-    // task (naive attention), where several threads run GEMMs at once.
+    // task (naive attention, split K), where several threads run GEMMs at once.
     static thread_local AlignedBuffer b_buf;
+    const int K = k_end - k_begin;
     const int n_panels = (g.N + NR - 1) / NR;
-    const int k_blocks = (g.K + KC - 1) / KC, kc_even = (g.K + k_blocks - 1) / k_blocks;
+    const int k_blocks = (K + KC - 1) / KC, kc_even = (K + k_blocks - 1) / k_blocks;
     float* b_pack = b_buf.get((size_t)n_panels * kc_even * NR);
 
     // Tasks: M blocks, and N chunks when there are too few M blocks to feed every thread.
-    const int threads = num_threads();
     const int m_blocks = (g.M + MC - 1) / MC;
     const int want = 4 * threads;
     const int n_chunks = std::min(n_panels, std::max(1, (want + m_blocks - 1) / m_blocks));
@@ -90,9 +102,9 @@ struct GemmDriver {
 
     // BLIS order: for each K block, pack that block of B once (it stays in cache),
     // then every task packs its A block and runs the micro-kernel over its panels.
-    for (int k0 = 0; k0 < g.K; k0 += kc_even) {
-      const int kc = std::min(kc_even, g.K - k0);
-      const bool first = k0 == 0;
+    for (int k0 = k_begin; k0 < k_end; k0 += kc_even) {
+      const int kc = std::min(kc_even, k_end - k0);
+      const bool first = k0 == k_begin;
       pack_b(g, b_pack, n_panels, k0, kc);
       parallel_for(m_blocks * n_chunks, [&](int task, int) {
         const int mb = task / n_chunks, nc = task % n_chunks;
@@ -112,6 +124,34 @@ struct GemmDriver {
         }
       });
     }
+  }
+
+  static void run_split_k(const GemmArgs& g, int threads) {
+    static std::vector<AlignedBuffer> partials(64);
+    const int parts = std::min(threads, 64);
+    const int slice = ((g.K + parts - 1) / parts + KC - 1) / KC * KC;
+    const size_t mn = (size_t)g.M * g.N;
+    parallel_for(parts, [&](int t, int) {
+      const int k0 = t * slice, k1 = std::min(g.K, k0 + slice);
+      GemmArgs part = g;
+      part.C = partials[t].get(mn), part.ldc = g.N, part.accumulate = false, part.bias = nullptr, part.alpha = 1.f;
+      if (k0 >= k1) {
+        std::fill(part.C, part.C + mn, 0.f);
+        return;
+      }
+      run_blocks(part, k0, k1, 1);  // serial inside this task
+    });
+    const float* part_ptr[64];
+    for (int t = 0; t < parts; t++) part_ptr[t] = partials[t].get(mn);
+    parallel_for(g.M, [&](int m, int) {  // C = [C +] alpha · Σ partials (+ bias), partials summed in order
+      float* c = g.C + (long)m * g.ldc;
+      for (int n = 0; n < g.N; n++) {
+        float sum = 0.f;
+        for (int t = 0; t < parts; t++) sum += part_ptr[t][(size_t)m * g.N + n];
+        const float v = g.alpha * sum + (g.bias ? g.bias[n] : 0.f);
+        c[n] = g.accumulate ? c[n] + v : v;
+      }
+    });
   }
 };
 

@@ -12,5 +12,7 @@ using TaskFn = std::function<void(int task, int thread)>;
 int num_threads();
 void set_num_threads(int n);  // resizes the shared pool (tests, benchmarks)
 void parallel_for(int n_tasks, const TaskFn& fn);
+// True on a thread that is running a parallel_for task (nested calls run serially).
+bool in_parallel_region();
 
 }  // namespace tbw
