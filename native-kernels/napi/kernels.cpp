@@ -55,7 +55,7 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   const size_t n = (size_t)s.B * s.NH * s.T * s.HS, rows = (size_t)s.B * s.NH * s.T;
   float* out = typed<float>(info, 2, "out", n);
   float* lse = typed<float>(info, 3, "lse", rows);
-  float* att = typed<float>(info, 4, "att", rows * s.T, flash);
+  float* att = typed<float>(info, 4, "att", rows * s.T, true);
   if (!flash && !att) throw Napi::TypeError::New(info.Env(), "naive attention needs att (B*NH*T*T floats)");
   const float *q = typed<float>(info, 5, "q", n), *k = typed<float>(info, 6, "k", n), *v = typed<float>(info, 7, "v", n);
   const uint8_t* mask = typed<uint8_t>(info, 8, "mask", (size_t)s.B * s.T, true);
@@ -75,7 +75,7 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   const float *q = typed<float>(info, 6, "q", n), *k = typed<float>(info, 7, "k", n), *v = typed<float>(info, 8, "v", n);
   const float* out = typed<float>(info, 9, "out", n);
   const float* lse = typed<float>(info, 10, "lse", rows);
-  const float* att = typed<float>(info, 11, "att", rows * s.T, flash);
+  const float* att = typed<float>(info, 11, "att", rows * s.T, true);
   if (!flash && !att) throw Napi::TypeError::New(info.Env(), "naive attention needs att from its forward");
   const uint8_t* mask = typed<uint8_t>(info, 12, "mask", (size_t)s.B * s.T, true);
   if (flash) be.attention_backward(dq, dk, dv, dout, q, k, v, out, lse, mask, s, 0.f, 0);

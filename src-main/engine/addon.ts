@@ -6,10 +6,65 @@ import type { KernelCapabilities } from '../contract/types'
 import { packageRoot } from './package-root'
 
 export type KernelVariant = 'ref' | 'scalar' | 'avx2' | 'avx512'
+export type AttentionAlgo = 'flash' | 'naive'
+type F32 = Float32Array
+type F32OrNull = Float32Array | null
 
+// The native surface (napi/addon.cpp, napi/kernels.cpp). Backward calls accumulate into gradients.
 export interface NativeKernels {
   capabilities(): KernelCapabilities
-  dot(a: Float32Array, b: Float32Array, variant?: KernelVariant): number
+  dot(a: F32, b: F32, variant?: KernelVariant): number
+  matmulForward(backend: KernelVariant, out: F32, inp: F32, weight: F32, bias: F32OrNull, N: number, C: number, OC: number): void
+  matmulBackward(
+    backend: KernelVariant,
+    dinp: F32OrNull,
+    dweight: F32OrNull,
+    dbias: F32OrNull,
+    dout: F32,
+    inp: F32,
+    weight: F32,
+    N: number,
+    C: number,
+    OC: number,
+  ): void
+  attentionForward(
+    backend: KernelVariant,
+    algo: AttentionAlgo,
+    out: F32,
+    lse: F32,
+    att: F32OrNull,
+    q: F32,
+    k: F32,
+    v: F32,
+    mask: Uint8Array | null,
+    B: number,
+    NH: number,
+    T: number,
+    HS: number,
+  ): void
+  attentionBackward(
+    backend: KernelVariant,
+    algo: AttentionAlgo,
+    dq: F32,
+    dk: F32,
+    dv: F32,
+    dout: F32,
+    q: F32,
+    k: F32,
+    v: F32,
+    out: F32,
+    lse: F32,
+    att: F32OrNull,
+    mask: Uint8Array | null,
+    B: number,
+    NH: number,
+    T: number,
+    HS: number,
+  ): void
+  attentionExtraBytes(backend: KernelVariant, algo: AttentionAlgo, B: number, NH: number, T: number, HS: number): number
+  fmaPeakGflops(variant: Exclude<KernelVariant, 'ref'>, iterations: number): number
+  setThreads(n: number): number
+  threads(): number
 }
 
 let loaded: NativeKernels | null = null
