@@ -19,8 +19,9 @@ template <class Kernel>
 struct GemmDriver {
   static constexpr int MR = Kernel::MR;
   static constexpr int NR = Kernel::NR;
-  static constexpr int KC = 512;  // K block (tuned on the TinyBERT shapes: fewer passes over C beat an L1-sized sliver)
-  static constexpr int MC = 96;   // M block: an (MC,KC) A block stays in L2
+  static constexpr int KC = 512;          // K block for long K (split evenly)
+  static constexpr int KC_SINGLE = 1280;  // up to this K, one block: C is read and written once
+  static constexpr int MC = 96;           // M block: an (MC,kc) A block stays in L2
 
   // B rows [k0, k0+kc) -> panels of NR columns: panel p holds kc rows of NR floats (zero padded)
   static void pack_b(const GemmArgs& g, float* dst, int n_panels, int k0, int kc) {
@@ -91,7 +92,7 @@ struct GemmDriver {
     static thread_local AlignedBuffer b_buf;
     const int K = k_end - k_begin;
     const int n_panels = (g.N + NR - 1) / NR;
-    const int k_blocks = (K + KC - 1) / KC, kc_even = (K + k_blocks - 1) / k_blocks;
+    const int k_blocks = K <= KC_SINGLE ? 1 : (K + KC - 1) / KC, kc_even = (K + k_blocks - 1) / k_blocks;
     float* b_pack = b_buf.get((size_t)n_panels * kc_even * NR);
 
     // Tasks: M blocks, and N chunks when there are too few M blocks to feed every thread.
@@ -111,7 +112,7 @@ struct GemmDriver {
         const int m0 = mb * MC, mc = std::min(MC, g.M - m0);
         const int p0 = nc * panels_per_chunk, p1 = std::min(n_panels, p0 + panels_per_chunk);
         static thread_local AlignedBuffer a_buf;
-        float* a_pack = a_buf.get((size_t)MC * KC);
+        float* a_pack = a_buf.get((size_t)MC * kc);
         pack_a(g, a_pack, m0, mc, k0, kc);
         for (int p = p0; p < p1; p++) {
           const int n0 = p * NR, nr = std::min(NR, g.N - n0);
