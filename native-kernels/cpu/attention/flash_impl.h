@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../gemm/aligned_buffer.h"
+#include "softmax_rows.h"
 #include "tbw/attention.h"
 #include "tbw/fast_exp.h"
 #include "tbw/ref/attention.h"
@@ -119,7 +120,9 @@ inline void mask_scores(float* s, const uint8_t* mask_b, int br, int j0, int bc)
 inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, const float* K, const float* V,
                          const uint8_t* mask_b, int b, int h, const AttentionShape& s, float p, uint64_t seed) {
   const int T = s.T, HS = s.HS;
-  const float scale = 1.f / std::sqrt((float)HS);
+  // Scores are kept in log2 units (scale·log2 e folded into the QKᵀ product), so the
+  // softmax needs only 2^x; m is in log2 units, lse is converted back at the end.
+  const float scale2 = kLog2e / std::sqrt((float)HS);
   pack_a_slivers(w.qa, T, HS, [&](int i, int d) { return Q[(long)i * HS + d]; });    // Q as A (k = d)
   pack_b_panels(w.kb, HS, T, [&](int d, int j) { return K[(long)j * HS + d]; });     // Kᵀ as B (k = d, n = key)
   pack_b_panels(w.vb, T, HS, [&](int j, int d) { return V[(long)j * HS + d]; });     // V as B (k = key, n = d)
@@ -130,25 +133,18 @@ inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, c
     for (int j0 = 0; j0 < T; j0 += BC) {
       const int bc = std::min(BC, T - j0);
       if (tile_all_padded(mask_b, j0, bc)) continue;
-      // S = Q_i · K_jᵀ · scale
-      tile_product(w.s, BC, w.qa + (size_t)i0 * HS, br, HS, w.kb + (size_t)j0 * HS, (size_t)HS * NR, bc, scale, false);
+      // S = Q_i · K_jᵀ · scale · log2 e
+      tile_product(w.s, BC, w.qa + (size_t)i0 * HS, br, HS, w.kb + (size_t)j0 * HS, (size_t)HS * NR, bc, scale2, false);
       mask_scores(w.s, mask_b, br, j0, bc);
       for (int i = 0; i < br; i++) {
         float* __restrict__ si = w.s + i * BC;
-        float mx = w.m[i];
-#pragma omp simd reduction(max : mx)
-        for (int j = 0; j < bc; j++) mx = std::max(mx, si[j]);
+        const float mx = row_max(si, bc, w.m[i]);
         if (mx == NEG_INF) {  // every key so far padded: no contribution
           for (int j = 0; j < bc; j++) si[j] = 0.f;
           continue;
         }
-        const float alpha = fast_exp(w.m[i] - mx);
-        float sum = 0.f;
-#pragma omp simd reduction(+ : sum)
-        for (int j = 0; j < bc; j++) {
-          si[j] = fast_exp(si[j] - mx);
-          sum += si[j];
-        }
+        const float alpha = fast_exp2_nonpos(w.m[i] - mx);
+        const float sum = exp2_row_sum(si, bc, mx);
         w.l[i] = w.l[i] * alpha + sum;
         w.m[i] = mx;
         float* __restrict__ oi = w.o + (size_t)i * HS;
@@ -163,7 +159,7 @@ inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, c
       float* dst = out + (long)(i0 + i) * HS;
       const float inv = w.l[i] > 0.f ? 1.f / w.l[i] : 0.f;
       for (int d = 0; d < HS; d++) dst[d] = w.o[(size_t)i * HS + d] * inv;
-      lse[i0 + i] = w.l[i] > 0.f ? w.m[i] + std::log(w.l[i]) : NEG_INF;
+      lse[i0 + i] = w.l[i] > 0.f ? (w.m[i] + std::log2(w.l[i])) * kLn2 : NEG_INF;
     }
   }
 }
@@ -172,7 +168,7 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
                           const float* V, const float* O, const float* lse, const uint8_t* mask_b, int b, int h,
                           const AttentionShape& s, float p, uint64_t seed) {
   const int T = s.T, HS = s.HS;
-  const float scale = 1.f / std::sqrt((float)HS);
+  const float scale = 1.f / std::sqrt((float)HS), scale2 = scale * kLog2e;  // S in log2 units, as in forward
   pack_a_slivers(w.qa, T, HS, [&](int i, int d) { return Q[(long)i * HS + d]; });      // Q as A
   pack_a_slivers(w.doa, T, HS, [&](int i, int d) { return dO[(long)i * HS + d]; });    // dO as A
   pack_b_panels(w.kb, HS, T, [&](int d, int j) { return K[(long)j * HS + d]; });       // Kᵀ as B
@@ -188,33 +184,31 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
     std::fill(w.dv, w.dv + (size_t)bc * HS, 0.f);
     for (int i0 = 0; i0 < T; i0 += BR) {
       const int br = std::min(BR, T - i0);
-      tile_product(w.s, BC, w.qa + (size_t)i0 * HS, br, HS, w.kb + (size_t)j0 * HS, (size_t)HS * NR, bc, scale, false);
+      tile_product(w.s, BC, w.qa + (size_t)i0 * HS, br, HS, w.kb + (size_t)j0 * HS, (size_t)HS * NR, bc, scale2, false);
       mask_scores(w.s, mask_b, br, j0, bc);
       tile_product(w.dp, BC, w.doa + (size_t)i0 * HS, br, HS, w.vb_t + (size_t)j0 * HS, (size_t)HS * NR, bc, 1.f, false);
       for (int i = 0; i < br; i++) {
         const float* __restrict__ doi = dO + (long)(i0 + i) * HS;
         const float* __restrict__ oi = O + (long)(i0 + i) * HS;
-        float D = 0.f;
-#pragma omp simd reduction(+ : D)
-        for (int d = 0; d < HS; d++) D += doi[d] * oi[d];
+        const float D = dot_row(doi, oi, HS);
         float* __restrict__ si = w.s + i * BC;   // becomes dS (scaled)
         const float* __restrict__ dpi = w.dp + i * BC;
         float* __restrict__ pdi = w.pd + i * BC;  // P after dropout
-        const float L = lse[i0 + i];
+        const float L = lse[i0 + i] * kLog2e;
         if (L == NEG_INF) {
           for (int j = 0; j < bc; j++) si[j] = pdi[j] = 0.f;
           continue;
         }
         if (p > 0) {
           for (int j = 0; j < bc; j++) {
-            const float pij = fast_exp(si[j] - L);
+            const float pij = fast_exp2_nonpos(si[j] - L);
             const float keep = dropout_scale(seed, ref::att_index(b, h, i0 + i, j0 + j, s.NH, T), p);
             pdi[j] = pij * keep;
             si[j] = pij * (dpi[j] * keep - D) * scale;
           }
         } else {
           for (int j = 0; j < bc; j++) {
-            const float pij = fast_exp(si[j] - L);
+            const float pij = fast_exp2_nonpos(si[j] - L);
             pdi[j] = pij;
             si[j] = pij * (dpi[j] - D) * scale;
           }

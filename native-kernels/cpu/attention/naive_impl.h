@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "softmax_rows.h"
 #include "tbw/attention.h"
 #include "tbw/fast_exp.h"
 #include "tbw/gemm.h"
@@ -36,24 +37,22 @@ inline void naive_attention_forward(float* out, float* lse, float* att, const fl
     const int b = bh / s.NH, h = bh % s.NH;
     const float *Q = q + bh * head, *K = k + bh * head, *V = v + bh * head;
     float* A = att + (long)bh * T * T;
-    mm<G>(A, Q, HS, 1, K, 1, HS, T, T, HS, scale, false);  // Q · Kᵀ
+    mm<G>(A, Q, HS, 1, K, 1, HS, T, T, HS, scale * kLog2e, false);  // Q · Kᵀ (log2 units)
     for (int i = 0; i < T; i++) {
       float* a = A + (long)i * T;
-      float mx = neg_inf;
-      for (int j = 0; j < T; j++) {
-        if (mask && !mask[(long)b * T + j]) a[j] = neg_inf;
-        mx = std::max(mx, a[j]);
-      }
+      if (mask)
+        for (int j = 0; j < T; j++)
+          if (!mask[(long)b * T + j]) a[j] = neg_inf;
+      const float mx = row_max(a, T, neg_inf);
       if (mx == neg_inf) {
         std::fill(a, a + T, 0.f);
         lse[(long)bh * T + i] = neg_inf;
         continue;
       }
-      float sum = 0.f;
-      for (int j = 0; j < T; j++) sum += (a[j] = fast_exp(a[j] - mx));
+      const float sum = exp2_row_sum(a, T, mx);
       const float inv = 1.f / sum;
       for (int j = 0; j < T; j++) a[j] *= inv;
-      lse[(long)bh * T + i] = mx + std::log(sum);
+      lse[(long)bh * T + i] = (mx + std::log2(sum)) * kLn2;
     }
     if (p > 0.f) {  // O = dropout(P) · V; P itself stays in att for the backward
       static thread_local AlignedBuffer dropped;
@@ -97,8 +96,7 @@ inline void naive_attention_backward(float* dq, float* dk, float* dv, const floa
       float* d = dP + (long)i * T;
       if (p > 0.f)
         for (int j = 0; j < T; j++) d[j] *= dropout_scale(seed, ref::att_index(b, h, i, j, s.NH, T), p);
-      float dot = 0.f;
-      for (int j = 0; j < T; j++) dot += a[j] * d[j];
+      const float dot = dot_row(a, d, T);
       for (int j = 0; j < T; j++) d[j] = a[j] * (d[j] - dot);  // dS
     }
     mm<G>(dq + bh * head, dP, T, 1, K, HS, 1, T, HS, T, scale, true);  // dQ += dS · K · scale
