@@ -22,28 +22,48 @@ namespace tbw {
 namespace TBW_NS {
 
 constexpr int MR = MicroKernel::MR, NR = MicroKernel::NR;
-constexpr int BR = 4 * MR;  // query rows per tile (a multiple of MR)
-constexpr int BC = 4 * NR;  // keys per tile (a multiple of NR)
+constexpr int BR = 8 * MR;  // query rows per tile (a multiple of MR)
+constexpr int BC = 8 * NR;  // keys per tile (a multiple of NR)
 constexpr float NEG_INF = -std::numeric_limits<float>::infinity();
 
 inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
-// Packing into micro-kernel layouts (zero padded):
-//   A slivers: rows [r0, r0+MR) of a (rows, K) matrix -> [K][MR]
-//   B panels:  columns [c0, c0+NR) of a (K, cols) matrix -> [K][NR]
-// `at(r, k)` reads the logical element.
-template <class At>
-inline void pack_a_slivers(float* dst, int rows, int K, At at) {
-  for (int r0 = 0; r0 < rows; r0 += MR, dst += (size_t)K * MR)
-    for (int k = 0; k < K; k++)
-      for (int i = 0; i < MR; i++) dst[(size_t)k * MR + i] = r0 + i < rows ? at(r0 + i, k) : 0.f;
+// Packing a head's (T, HS) row-major matrix X into micro-kernel layouts (zero padded):
+//   as A, rows = T:          slivers of MR rows, each [HS][MR]
+//   as B over HS columns:    panels of NR columns of d, each [T][NR]   (k = row)
+//   as B over T columns (Xᵀ): panels of NR rows of X, each [HS][NR]    (k = d)
+inline void pack_rows_as_a(float* __restrict__ dst, const float* __restrict__ X, int T, int HS) {
+  for (int r0 = 0; r0 < T; r0 += MR, dst += (size_t)HS * MR) {
+    const int mr = std::min(MR, T - r0);
+    if (mr < MR) std::fill(dst, dst + (size_t)HS * MR, 0.f);
+    for (int i = 0; i < mr; i++) {
+      const float* __restrict__ row = X + (long)(r0 + i) * HS;
+      for (int d = 0; d < HS; d++) dst[(size_t)d * MR + i] = row[d];
+    }
+  }
 }
 
-template <class At>
-inline void pack_b_panels(float* dst, int K, int cols, At at) {
-  for (int c0 = 0; c0 < cols; c0 += NR, dst += (size_t)K * NR)
-    for (int k = 0; k < K; k++)
-      for (int j = 0; j < NR; j++) dst[(size_t)k * NR + j] = c0 + j < cols ? at(k, c0 + j) : 0.f;
+inline void pack_rows_as_b(float* __restrict__ dst, const float* __restrict__ X, int T, int HS) {
+  for (int c0 = 0; c0 < HS; c0 += NR, dst += (size_t)T * NR) {
+    const int nr = std::min(NR, HS - c0);
+    for (int k = 0; k < T; k++) {
+      float* __restrict__ out = dst + (size_t)k * NR;
+      const float* __restrict__ row = X + (long)k * HS + c0;
+      for (int j = 0; j < nr; j++) out[j] = row[j];
+      for (int j = nr; j < NR; j++) out[j] = 0.f;
+    }
+  }
+}
+
+inline void pack_rows_transposed_as_b(float* __restrict__ dst, const float* __restrict__ X, int T, int HS) {
+  for (int c0 = 0; c0 < T; c0 += NR, dst += (size_t)HS * NR) {
+    const int nr = std::min(NR, T - c0);
+    if (nr < NR) std::fill(dst, dst + (size_t)HS * NR, 0.f);
+    for (int j = 0; j < nr; j++) {
+      const float* __restrict__ row = X + (long)(c0 + j) * HS;
+      for (int d = 0; d < HS; d++) dst[(size_t)d * NR + j] = row[d];
+    }
+  }
 }
 
 // C (rows, cols) [+]= alpha · A · B, C row-major with ldc; B from packed panels (panel stride
@@ -68,14 +88,14 @@ inline void tile_product(float* C, long ldc, const float* a, int rows, int kc, c
 // (the micro-kernels use aligned loads of the packed panels).
 struct Workspace {
   AlignedBuffer heads, tiles;
-  float *qa, *doa, *kb, *vb_t, *vb, *dob_t, *qb, *kbd;  // per-head packs
+  float *qa, *doa, *kb, *vb_t, *vb, *dob_t, *qb, *kbd, *dsum;  // per-head packs; dsum (T) = rowsum(dO∘O)
   float *s, *dp, *pd, *o, *m, *l, *dk, *dv;  // per-tile buffers
 
   static size_t al(size_t n) { return (n + 15) / 16 * 16; }
   static size_t a_size(int T, int HS) { return al((size_t)round_up(T, MR) * HS); }    // A slivers over T rows
   static size_t bt_size(int T, int HS) { return al((size_t)round_up(T, NR) * HS); }   // B panels over T columns
   static size_t bd_size(int T, int HS) { return al((size_t)round_up(HS, NR) * T); }   // B panels over HS columns
-  static size_t head_floats(int T, int HS) { return 2 * a_size(T, HS) + 2 * bt_size(T, HS) + 4 * bd_size(T, HS); }
+  static size_t head_floats(int T, int HS) { return 2 * a_size(T, HS) + 2 * bt_size(T, HS) + 4 * bd_size(T, HS) + al(T); }
   static size_t tile_floats(int HS) {
     const size_t hsr = round_up(HS, NR);
     return 3 * al((size_t)BR * BC) + al(BR * hsr) + 2 * al(BR) + 2 * al(BC * hsr);
@@ -89,6 +109,7 @@ struct Workspace {
     };
     qa = take(a_size(T, HS)), doa = take(a_size(T, HS)), kb = take(bt_size(T, HS)), vb_t = take(bt_size(T, HS));
     vb = take(bd_size(T, HS)), dob_t = take(bd_size(T, HS)), qb = take(bd_size(T, HS)), kbd = take(bd_size(T, HS));
+    dsum = take(al(T));
     p = tiles.get(tile_floats(HS));
     const size_t tile = al((size_t)BR * BC), hsr = round_up(HS, NR);
     s = take(tile), dp = take(tile), pd = take(tile);
@@ -123,9 +144,9 @@ inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, c
   // Scores are kept in log2 units (scale·log2 e folded into the QKᵀ product), so the
   // softmax needs only 2^x; m is in log2 units, lse is converted back at the end.
   const float scale2 = kLog2e / std::sqrt((float)HS);
-  pack_a_slivers(w.qa, T, HS, [&](int i, int d) { return Q[(long)i * HS + d]; });    // Q as A (k = d)
-  pack_b_panels(w.kb, HS, T, [&](int d, int j) { return K[(long)j * HS + d]; });     // Kᵀ as B (k = d, n = key)
-  pack_b_panels(w.vb, T, HS, [&](int j, int d) { return V[(long)j * HS + d]; });     // V as B (k = key, n = d)
+  pack_rows_as_a(w.qa, Q, T, HS);             // Q as A (k = d)
+  pack_rows_transposed_as_b(w.kb, K, T, HS);  // Kᵀ as B (k = d, n = key)
+  pack_rows_as_b(w.vb, V, T, HS);             // V as B (k = key, n = d)
   for (int i0 = 0; i0 < T; i0 += BR) {
     const int br = std::min(BR, T - i0);
     for (int i = 0; i < br; i++) w.m[i] = NEG_INF, w.l[i] = 0.f;
@@ -169,13 +190,14 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
                           const AttentionShape& s, float p, uint64_t seed) {
   const int T = s.T, HS = s.HS;
   const float scale = 1.f / std::sqrt((float)HS), scale2 = scale * kLog2e;  // S in log2 units, as in forward
-  pack_a_slivers(w.qa, T, HS, [&](int i, int d) { return Q[(long)i * HS + d]; });      // Q as A
-  pack_a_slivers(w.doa, T, HS, [&](int i, int d) { return dO[(long)i * HS + d]; });    // dO as A
-  pack_b_panels(w.kb, HS, T, [&](int d, int j) { return K[(long)j * HS + d]; });       // Kᵀ as B
-  pack_b_panels(w.vb_t, HS, T, [&](int d, int j) { return V[(long)j * HS + d]; });     // Vᵀ as B
-  pack_b_panels(w.dob_t, T, HS, [&](int i, int d) { return dO[(long)i * HS + d]; });   // dO as B (k = row)
-  pack_b_panels(w.qb, T, HS, [&](int i, int d) { return Q[(long)i * HS + d]; });       // Q as B (k = row)
-  pack_b_panels(w.kbd, T, HS, [&](int j, int d) { return K[(long)j * HS + d]; });      // K as B (k = key)
+  pack_rows_as_a(w.qa, Q, T, HS);               // Q as A
+  pack_rows_as_a(w.doa, dO, T, HS);             // dO as A
+  pack_rows_transposed_as_b(w.kb, K, T, HS);    // Kᵀ as B
+  pack_rows_transposed_as_b(w.vb_t, V, T, HS);  // Vᵀ as B
+  pack_rows_as_b(w.dob_t, dO, T, HS);           // dO as B (k = row)
+  pack_rows_as_b(w.qb, Q, T, HS);               // Q as B (k = row)
+  pack_rows_as_b(w.kbd, K, T, HS);              // K as B (k = key)
+  for (int i = 0; i < T; i++) w.dsum[i] = dot_row(dO + (long)i * HS, O + (long)i * HS, HS);  // D_i
   const size_t dpanel = (size_t)T * NR;  // stride between HS-column panels of the (T, HS) B packs
   for (int j0 = 0; j0 < T; j0 += BC) {
     const int bc = std::min(BC, T - j0);
@@ -188,9 +210,7 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
       mask_scores(w.s, mask_b, br, j0, bc);
       tile_product(w.dp, BC, w.doa + (size_t)i0 * HS, br, HS, w.vb_t + (size_t)j0 * HS, (size_t)HS * NR, bc, 1.f, false);
       for (int i = 0; i < br; i++) {
-        const float* __restrict__ doi = dO + (long)(i0 + i) * HS;
-        const float* __restrict__ oi = O + (long)(i0 + i) * HS;
-        const float D = dot_row(doi, oi, HS);
+        const float D = w.dsum[i0 + i];
         float* __restrict__ si = w.s + i * BC;   // becomes dS (scaled)
         const float* __restrict__ dpi = w.dp + i * BC;
         float* __restrict__ pdi = w.pd + i * BC;  // P after dropout
