@@ -19,7 +19,7 @@ template <class Kernel>
 struct GemmDriver {
   static constexpr int MR = Kernel::MR;
   static constexpr int NR = Kernel::NR;
-  static constexpr int KC = 512;          // K block for long K (split evenly)
+  static constexpr int KC = 1024;         // K block for long K (split evenly)
   static constexpr int KC_SINGLE = 1280;  // up to this K, one block: C is read and written once
   static constexpr int MC = 96;           // M block: an (MC,kc) A block stays in L2
 
