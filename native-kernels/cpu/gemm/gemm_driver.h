@@ -78,7 +78,7 @@ struct GemmDriver {
     // Long-K products with a small output (the dweight GEMMs: K = tokens) would
     // synchronize the pool once per K block; split K across threads instead,
     // each summing its slice into a private buffer, then reduce.
-    if (threads > 1 && g.K >= 4 * KC && (long)g.M * g.N <= (1L << 22) && (long)g.M * g.N * 8 < (long)g.K * 1024) {
+    if (threads > 1 && g.K > KC_SINGLE && (long)g.M * g.N <= (1L << 22)) {
       run_split_k(g, threads);
       return;
     }
