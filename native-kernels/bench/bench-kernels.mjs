@@ -60,7 +60,6 @@ async function timeInterleaved(fns) {
   return samples.map((s) => s.sort((a, b) => a - b)[Math.floor(s.length / 2)])
 }
 
-const time = async (fn) => (await timeInterleaved([fn]))[0]
 
 async function ortSession(model) {
   return ort.InferenceSession.create(model, {
