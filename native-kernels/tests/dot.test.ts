@@ -71,6 +71,13 @@ describe('dispatch', () => {
     }
   })
 
+  it('TBW_THREADS sizes the shared thread pool', () => {
+    const threads = (env: Record<string, string>) =>
+      Number(execFileSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(addonPath())}).threads())`], { env: { ...process.env, ...env } }).toString())
+    expect(threads({ TBW_THREADS: '3' })).toBe(3)
+    expect(threads({ TBW_THREADS: '1' })).toBe(1)
+  })
+
   it('an unknown variant falls back to the best one and says why', () => {
     const c = chosenIn({ TBW_KERNEL_VARIANT: 'avx9000' })
     expect(c.variant).toBe(caps.variants[0])
