@@ -85,7 +85,7 @@ struct GemmDriver {
     run_blocks(g, 0, g.K, threads);
   }
 
-  // C [+]= alpha · A[:, k_begin:k_end] · B[k_begin:k_end, :] (+ bias when the range starts at 0)
+  // C [+]= alpha · A[:, k_begin:k_end] · B[k_begin:k_end, :] (+ bias, added once)
   static void run_blocks(const GemmArgs& g, int k_begin, int k_end, int threads) {
     // Scratch kept across calls, per OS thread: a GEMM may also run inside a pool
     // task (naive attention, split K), where several threads run GEMMs at once.
