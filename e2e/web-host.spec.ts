@@ -133,6 +133,18 @@ describe('workbench in the browser', () => {
     await page.close()
   })
 
+  it('runs written by another process sharing the data directory appear on the Runs page', async () => {
+    const { page } = await openApp()
+    await page.getByRole('button', { name: 'Runs', exact: true }).click()
+    const { execFileSync } = await import('node:child_process')
+    const out = execFileSync(process.execPath, [path.join(__dirname, '..', 'bin', 'tbw.js'), '--data-dir', host.dataDir, 'selftest', '--steps', '2'], {
+      encoding: 'utf8',
+    })
+    const runId = Number(/run (\d+): completed/.exec(out)![1])
+    await page.locator(`tr[data-run-id="${runId}"] .status-completed`).waitFor({ timeout: 15_000 })
+    await page.close()
+  })
+
   it('a job killed with SIGKILL shows as crashed and the host keeps serving', async () => {
     const { page } = await openApp()
     await page.getByRole('button', { name: 'Runs', exact: true }).click()

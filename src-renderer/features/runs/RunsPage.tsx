@@ -5,6 +5,7 @@ import { ProgressBar } from '../../shared/components/ProgressBar'
 import { MetricChart } from '../../shared/charts/MetricChart'
 import { useRunsStore } from './store'
 
+const RUNS_POLL_MS = 5000
 const COLORS = ['#4ea1ff', '#f5a524', '#3ccf91', '#e5484d', '#a78bfa', '#22d3ee']
 
 export function RunsPage() {
@@ -14,8 +15,14 @@ export function RunsPage() {
   const refresh = useRunsStore((s) => s.refresh)
   const select = useRunsStore((s) => s.select)
 
+  // Live from the database: our own jobs push events; runs written by another
+  // process sharing the data directory (the CLI, a second app) appear by polling.
   useEffect(() => {
     void refresh()
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') void refresh()
+    }, RUNS_POLL_MS)
+    return () => clearInterval(timer)
   }, [refresh])
 
   return (
