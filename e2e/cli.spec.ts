@@ -1,7 +1,9 @@
 // The built `tbw` CLI over the same services, on its own data directory.
 import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { readSafetensors } from '../src-main/engine/bert/safetensors'
 import { REPO_ROOT, tempDataDir } from '../test-support/services'
 
 const dataDir = tempDataDir('cli')
@@ -37,6 +39,37 @@ describe('tbw CLI', () => {
     expect(runs).toHaveLength(1)
     expect(runs[0]).toMatchObject({ id: 1, kind: 'engine-selftest', status: 'completed', progress: 1 })
     expect(tbw('runs', 'list')).toMatch(/1 +engine-selftest +completed +100%/)
+  })
+
+  it('model init writes a random TinyBERT checkpoint in the Hugging Face layout', () => {
+    const out = path.join(dataDir, 'tinybert-random')
+    const vocab = path.join(REPO_ROOT, '..', 'shared', 'data', 'vocab', 'bert-base-uncased-vocab.txt')
+    const text = tbw('model', 'init', '--preset', 'tinybert-4l-312d', '--vocab', vocab, '--out', out, '--seed', '7')
+    expect(text).toMatch(/14,350,874 parameters, RANDOM weights \(seed 7\)/)
+    const shared = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, '..', 'shared', 'data', 'configs', 'tinybert-general-4l-312d_config.json'), 'utf8'))
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'))).toEqual(shared)
+    expect(fs.readFileSync(path.join(out, 'vocab.txt'))).toEqual(fs.readFileSync(vocab))
+    const st = readSafetensors(path.join(out, 'model.safetensors'))
+    expect(st.metadata.tbw_weights).toMatch(/^RANDOM/)
+    expect(st.tensors.get('bert.encoder.layer.0.attention.self.query.weight')!.shape).toEqual([312, 312])
+    const w = st.tensors.get('bert.embeddings.word_embeddings.weight')!.data as Float32Array
+    let sq = 0
+    for (let i = 0; i < w.length; i++) sq += w[i] * w[i]
+    expect(Math.sqrt(sq / w.length)).toBeCloseTo(0.02, 3) // normal(0, initializer_range)
+    expect(Array.from(st.tensors.get('bert.embeddings.LayerNorm.weight')!.data as Float32Array).every((x) => x === 1)).toBe(true)
+    // Same seed, same bytes; existing files are not overwritten without --force.
+    expect(() => tbw('model', 'init', '--preset', 'tinybert-4l-312d', '--vocab', vocab, '--out', out)).toThrow(/already exist; pass --force/)
+    const again = path.join(dataDir, 'tinybert-random-2')
+    tbw('model', 'init', '--preset', 'tinybert-4l-312d', '--vocab', vocab, '--out', again, '--seed', '7')
+    expect(fs.readFileSync(path.join(again, 'model.safetensors')).equals(fs.readFileSync(path.join(out, 'model.safetensors')))).toBe(true)
+  })
+
+  it('model init refuses a vocabulary that does not fit the preset', () => {
+    const small = path.join(dataDir, 'small-vocab.txt')
+    fs.writeFileSync(small, '[PAD]\n[UNK]\n')
+    expect(() => tbw('model', 'init', '--preset', 'tinybert-4l-312d', '--vocab', small, '--out', path.join(dataDir, 'x'))).toThrow(
+      /has 2 tokens but preset tinybert-4l-312d needs vocab_size 30522/,
+    )
   })
 
   it('refuses bad options with a clear message', () => {

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander'
 import { RUN_STATUSES } from '../../contract/types'
 import type { AppServices } from '../../services/app-services'
+import { initRandomCheckpoint, PRESETS, type Preset } from '../../engine/bert/init-checkpoint'
 import { createNodeServices } from '../node-host'
 import { serve } from '../serve'
 import { doctorText } from './doctor'
@@ -85,6 +86,21 @@ program
       else process.exitCode = 1
     }),
   )
+
+const model = program.command('model').description('model checkpoints')
+model
+  .command('init')
+  .description('write a seeded RANDOM-weights checkpoint in the Hugging Face layout (config.json, vocab.txt, model.safetensors)')
+  .addOption(new Option('--preset <name>', 'model preset').choices([...PRESETS]).makeOptionMandatory())
+  .requiredOption('--vocab <file>', 'vocab.txt to use (e.g. the BERT uncased vocabulary)')
+  .requiredOption('--out <dir>', 'output folder')
+  .option('--seed <n>', 'random seed', (v) => Number(v), 42)
+  .option('--force', 'overwrite existing files')
+  .action((o: { preset: Preset; vocab: string; out: string; seed: number; force?: boolean }) => {
+    const result = initRandomCheckpoint({ preset: o.preset, vocabFile: o.vocab, outDir: o.out, seed: o.seed, force: o.force })
+    console.log(`wrote ${result.files.join(', ')}`)
+    console.log(`${result.parameters.toLocaleString('en-US')} parameters, RANDOM weights (seed ${o.seed}): for tests and demos, not a trained model`)
+  })
 
 program
   .command('serve')
