@@ -12,10 +12,17 @@ checksum of its inputs so a drift between the two generators fails loudly.
                        erf GELU, eps 1e-12) with LoRA r=16, alpha=16 on query/key/value,
                        TinyBERT widths (C 312, 12 heads of 26, FF 1200), B=2, T=9, the second
                        sequence padded after 6 tokens; loss = sum(out * R). Computed in float64.
+  src-main/engine/bert/fixtures/
+    state_dict.bin       a small torch.save'd state dict (zip format): float32, a non-contiguous
+                         view sharing storage, float16, bfloat16, int64, an nn.Parameter; and
+                         state_dict.json with the expected values
+    malicious_*.bin      pickles whose loading would call os.system (protocol 2 GLOBAL and
+                         protocol 4 STACK_GLOBAL); written with pickle.dumps, never loaded
   optim.bin            three AdamW steps (torch.optim.AdamW) and three Adafactor steps
                        (transformers' Adafactor.step with relative_step=False, transcribed
                        below because transformers is not installable here) in two configurations.
 """
+import json
 import math
 import os
 import struct
@@ -168,9 +175,47 @@ def optim_fixture():
     write_fixture(os.path.join(OUT, "optim.bin"), tensors)
 
 
+def torch_bin_fixtures():
+    import io
+    import pickle
+    import zipfile
+
+    out = os.path.join(HERE, "..", "..", "src-main", "engine", "bert", "fixtures")
+    os.makedirs(out, exist_ok=True)
+    w = torch.arange(6, dtype=torch.float32).reshape(2, 3) / 4
+    sd = {
+        "a.weight": w,
+        "a.weight_t": w.t(),  # a non-contiguous view of the same storage
+        "a.bias": torch.tensor([1.5, -2.0]),
+        "half": torch.tensor([1.0, -0.5, 65504.0], dtype=torch.float16),
+        "bf16": torch.tensor([3.140625, -1.0], dtype=torch.bfloat16),
+        "ids": torch.tensor([[0, 1, 2]], dtype=torch.int64),
+        "param": torch.nn.Parameter(torch.tensor([0.25, 0.75])),
+    }
+    buf = io.BytesIO()
+    torch.save(sd, buf)
+    with open(os.path.join(out, "state_dict.bin"), "wb") as f:
+        f.write(buf.getvalue())
+    expected = {k: {"shape": list(v.shape), "values": v.detach().float().flatten().tolist() if v.is_floating_point() else v.flatten().tolist()} for k, v in sd.items()}
+    with open(os.path.join(out, "state_dict.json"), "w") as f:
+        json.dump(expected, f, indent=1)
+
+    class RunsShell:  # its pickle calls os.system when loaded; we only dump it
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    for proto in (2, 4):
+        data = pickle.dumps({"weight": RunsShell()}, protocol=proto)
+        with zipfile.ZipFile(os.path.join(out, f"malicious_p{proto}.bin"), "w") as z:
+            z.writestr("archive/data.pkl", data)
+            z.writestr("archive/version", "3\n")
+    print(f"wrote {out}")
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
     os.makedirs(OUT, exist_ok=True)
     print(f"PyTorch {torch.__version__}")
     bert_layer_fixture()
     optim_fixture()
+    torch_bin_fixtures()
