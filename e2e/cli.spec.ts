@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { loadCheckpoint } from '../src-main/engine/bert/checkpoint'
 import { readSafetensors } from '../src-main/engine/bert/safetensors'
 import { REPO_ROOT, tempDataDir } from '../test-support/services'
 
@@ -57,6 +58,10 @@ describe('tbw CLI', () => {
     for (let i = 0; i < w.length; i++) sq += w[i] * w[i]
     expect(Math.sqrt(sq / w.length)).toBeCloseTo(0.02, 3) // normal(0, initializer_range)
     expect(Array.from(st.tensors.get('bert.embeddings.LayerNorm.weight')!.data as Float32Array).every((x) => x === 1)).toBe(true)
+    const loaded = loadCheckpoint(out)
+    expect(loaded.newlyInitialized).toEqual([])
+    expect(loaded.unused).toEqual([])
+    expect([...loaded.params.values()].reduce((a, p) => a + p.length, 0)).toBe(14_350_874)
     // Same seed, same bytes; existing files are not overwritten without --force.
     expect(() => tbw('model', 'init', '--preset', 'tinybert-4l-312d', '--vocab', vocab, '--out', out)).toThrow(/already exist; pass --force/)
     const again = path.join(dataDir, 'tinybert-random-2')
