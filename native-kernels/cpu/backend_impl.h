@@ -160,6 +160,16 @@ class CpuBackend final : public Backend {
     if (flash) return threads * (Workspace::head_floats(s.T, s.HS) + Workspace::tile_floats(s.HS)) * sizeof(float);
     return ((size_t)s.B * s.NH * tt + threads * 2 * tt) * sizeof(float);
   }
+  void copy_rows(float* dst, const float* src, int rows, int cols, long dst_stride, long src_stride, bool accumulate) override {
+    for (int r = 0; r < rows; r++) {
+      float* d = dst + r * dst_stride;
+      const float* s = src + r * src_stride;
+      if (accumulate)
+        for (int c = 0; c < cols; c++) d[c] += s[c];
+      else
+        for (int c = 0; c < cols; c++) d[c] = s[c];
+    }
+  }
   void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) override {
     TBW_NS::split_heads(out, inp, B, T, NH, HS, accumulate);
   }

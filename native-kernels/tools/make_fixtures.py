@@ -18,6 +18,11 @@ checksum of its inputs so a drift between the two generators fails loudly.
                          state_dict.json with the expected values
     malicious_*.bin      pickles whose loading would call os.system (protocol 2 GLOBAL and
                          protocol 4 STACK_GLOBAL); written with pickle.dumps, never loaded
+  bert_model.bin       BertForSequenceClassification (HF semantics) with a 2-layer, hidden-64
+                       config (V 50, 4 heads of 16, FF 128, 2 labels), B=3, T=7, the last
+                       sequence padded after 4 tokens: logits, loss and every gradient (full
+                       fine-tuning), and loss plus LoRA/classifier gradients with LoRA r=4,
+                       alpha=8 on q/k/v. Float64.
   optim.bin            three AdamW steps (torch.optim.AdamW) and three Adafactor steps
                        (transformers' Adafactor.step with relative_step=False, transcribed
                        below because transformers is not installable here) in two configurations.
@@ -113,6 +118,97 @@ def bert_layer_fixture():
     write_fixture(os.path.join(OUT, "bert_layer_lora.bin"), tensors)
 
 
+MODEL = dict(V=50, P=16, NTT=2, C=64, NH=4, FF=128, L=2, NC=2, B=3, T=7, r=4, alpha=8)
+
+
+def model_param_specs():
+    """BertForSequenceClassification parameters in Hugging Face order (name, shape, lo, hi)."""
+    m = MODEL
+    C, FF = m["C"], m["FF"]
+    specs = [("bert.embeddings.word_embeddings.weight", (m["V"], C), -0.5, 0.5),
+             ("bert.embeddings.position_embeddings.weight", (m["P"], C), -0.5, 0.5),
+             ("bert.embeddings.token_type_embeddings.weight", (m["NTT"], C), -0.5, 0.5),
+             ("bert.embeddings.LayerNorm.weight", (C,), 0.8, 1.2), ("bert.embeddings.LayerNorm.bias", (C,), -0.1, 0.1)]
+    for l in range(m["L"]):
+        p = f"bert.encoder.layer.{l}."
+        for name, shape in [("attention.self.query", (C, C)), ("attention.self.key", (C, C)), ("attention.self.value", (C, C)),
+                            ("attention.output.dense", (C, C))]:
+            specs += [(p + name + ".weight", shape, -0.15, 0.15), (p + name + ".bias", (C,), -0.1, 0.1)]
+        specs += [(p + "attention.output.LayerNorm.weight", (C,), 0.8, 1.2), (p + "attention.output.LayerNorm.bias", (C,), -0.1, 0.1),
+                  (p + "intermediate.dense.weight", (FF, C), -0.15, 0.15), (p + "intermediate.dense.bias", (FF,), -0.1, 0.1),
+                  (p + "output.dense.weight", (C, FF), -0.1, 0.1), (p + "output.dense.bias", (C,), -0.1, 0.1),
+                  (p + "output.LayerNorm.weight", (C,), 0.8, 1.2), (p + "output.LayerNorm.bias", (C,), -0.1, 0.1)]
+    specs += [("bert.pooler.dense.weight", (C, C), -0.15, 0.15), ("bert.pooler.dense.bias", (C,), -0.1, 0.1),
+              ("classifier.weight", (m["NC"], C), -0.3, 0.3), ("classifier.bias", (m["NC"],), -0.1, 0.1)]
+    return specs
+
+
+def model_batch():
+    m = MODEL
+    ids = [[(b * 7 + t * 3 + 1) % m["V"] for t in range(m["T"])] for b in range(m["B"])]
+    tt = [[1 if t >= 4 else 0 for t in range(m["T"])] for b in range(m["B"])]
+    mask = [[0 if (b == 2 and t >= 4) else 1 for t in range(m["T"])] for b in range(m["B"])]
+    labels = [1, 0, 1]
+    return ids, tt, mask, labels
+
+
+def bert_model_fixture():
+    m = MODEL
+    C, NH, HS = m["C"], m["NH"], m["C"] // m["NH"]
+    specs = model_param_specs()
+    P = {name: torch.tensor(random_vec(int(np.prod(shape)), 3000 + i, lo, hi).reshape(shape), dtype=torch.float64, requires_grad=True)
+         for i, (name, shape, lo, hi) in enumerate(specs)}
+    lora = {}
+    for l in range(m["L"]):
+        for j, proj in enumerate(("query", "key", "value")):
+            base = 4000 + 10 * l + 2 * j
+            lora[(l, proj, "A")] = torch.tensor(random_vec(m["r"] * C, base, -0.2, 0.2).reshape(m["r"], C), dtype=torch.float64, requires_grad=True)
+            lora[(l, proj, "B")] = torch.tensor(random_vec(C * m["r"], base + 1, -0.2, 0.2).reshape(C, m["r"]), dtype=torch.float64, requires_grad=True)
+    ids, tt, mask, labels = model_batch()
+    ids, tt = torch.tensor(ids), torch.tensor(tt)
+    maskt = torch.tensor(mask, dtype=torch.float64)
+    B, T = ids.shape
+    ln = torch.nn.functional.layer_norm
+
+    def forward(use_lora):
+        x = P["bert.embeddings.word_embeddings.weight"][ids] + P["bert.embeddings.position_embeddings.weight"][torch.arange(T)][None] \
+            + P["bert.embeddings.token_type_embeddings.weight"][tt]
+        x = ln(x, (C,), P["bert.embeddings.LayerNorm.weight"], P["bert.embeddings.LayerNorm.bias"], eps=1e-12)
+        for l in range(m["L"]):
+            p = f"bert.encoder.layer.{l}."
+
+            def proj(name):
+                y = x @ P[p + f"attention.self.{name}.weight"].T + P[p + f"attention.self.{name}.bias"]
+                if use_lora:
+                    y = y + (x @ lora[(l, name, "A")].T) @ lora[(l, name, "B")].T * (m["alpha"] / m["r"])
+                return y.view(B, T, NH, HS).permute(0, 2, 1, 3)
+
+            q, k, v = proj("query"), proj("key"), proj("value")
+            s = q @ k.transpose(-1, -2) / math.sqrt(HS) + (1.0 - maskt)[:, None, None, :] * torch.finfo(torch.float64).min
+            ctx = (torch.softmax(s, -1) @ v).permute(0, 2, 1, 3).reshape(B, T, C)
+            h = ln(ctx @ P[p + "attention.output.dense.weight"].T + P[p + "attention.output.dense.bias"] + x, (C,),
+                   P[p + "attention.output.LayerNorm.weight"], P[p + "attention.output.LayerNorm.bias"], eps=1e-12)
+            i = torch.nn.functional.gelu(h @ P[p + "intermediate.dense.weight"].T + P[p + "intermediate.dense.bias"])
+            x = ln(i @ P[p + "output.dense.weight"].T + P[p + "output.dense.bias"] + h, (C,),
+                   P[p + "output.LayerNorm.weight"], P[p + "output.LayerNorm.bias"], eps=1e-12)
+        pooled = torch.tanh(x[:, 0] @ P["bert.pooler.dense.weight"].T + P["bert.pooler.dense.bias"])
+        logits = pooled @ P["classifier.weight"].T + P["classifier.bias"]
+        return logits, torch.nn.functional.cross_entropy(logits, torch.tensor(labels))
+
+    logits, loss = forward(False)
+    loss.backward()
+    tensors = [("logits", logits.detach().numpy()), ("loss", np.array([loss.item()]))]
+    tensors += [("d:" + name, P[name].grad.numpy()) for name, *_ in specs]
+    for t in list(P.values()) + list(lora.values()):
+        t.grad = None
+    logits, loss = forward(True)
+    loss.backward()
+    tensors += [("lora_logits", logits.detach().numpy()), ("lora_loss", np.array([loss.item()]))]
+    tensors += [(f"lora_d:{l}.{proj}.{ab}", lora[(l, proj, ab)].grad.numpy()) for l in range(m["L"]) for proj in ("query", "key", "value") for ab in "AB"]
+    tensors += [("lora_d:classifier.weight", P["classifier.weight"].grad.numpy()), ("lora_d:classifier.bias", P["classifier.bias"].grad.numpy())]
+    write_fixture(os.path.join(OUT, "bert_model.bin"), tensors)
+
+
 def hf_adafactor_step(p, grad, state, lr, eps=(1e-30, 1e-3), clip_threshold=1.0, decay_rate=-0.8, beta1=None,
                       weight_decay=0.0, scale_parameter=False):
     """transformers.optimization.Adafactor.step for one parameter, relative_step=False."""
@@ -206,9 +302,9 @@ def torch_bin_fixtures():
 
     for proto in (2, 4):
         data = pickle.dumps({"weight": RunsShell()}, protocol=proto)
-        with zipfile.ZipFile(os.path.join(out, f"malicious_p{proto}.bin"), "w") as z:
-            z.writestr("archive/data.pkl", data)
-            z.writestr("archive/version", "3\n")
+        with zipfile.ZipFile(os.path.join(out, f"malicious_p{proto}.bin"), "w") as z:  # fixed dates: reproducible bytes
+            z.writestr(zipfile.ZipInfo("archive/data.pkl", date_time=(2020, 1, 1, 0, 0, 0)), data)
+            z.writestr(zipfile.ZipInfo("archive/version", date_time=(2020, 1, 1, 0, 0, 0)), "3\n")
     print(f"wrote {out}")
 
 
@@ -217,5 +313,6 @@ if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     print(f"PyTorch {torch.__version__}")
     bert_layer_fixture()
+    bert_model_fixture()
     optim_fixture()
     torch_bin_fixtures()

@@ -59,6 +59,9 @@ class Backend {
   // flash: per-thread packs of one head (linear in T) and tiles; naive: the (B,NH,T,T) probabilities plus per-thread (T,T) scratch.
   virtual size_t attention_extra_bytes(AttentionShape s, bool flash) const = 0;
 
+  // dst[r*dst_stride + c] (+)= src[r*src_stride + c] for r < rows, c < cols (e.g. the [CLS] rows)
+  virtual void copy_rows(float* dst, const float* src, int rows, int cols, long dst_stride, long src_stride, bool accumulate) = 0;
+
   // (B,T,NH*HS) <-> (B,NH,T,HS); with accumulate the result is added to out (the backward of the other)
   virtual void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) = 0;
   virtual void merge_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) = 0;
