@@ -5,6 +5,7 @@
 #include "tbw_kernels.h"
 
 void register_kernel_bindings(Napi::Env env, Napi::Object exports);
+void register_model_bindings(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -83,6 +84,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("capabilities", Napi::Function::New(env, Capabilities));
   exports.Set("dot", Napi::Function::New(env, Dot));
   register_kernel_bindings(env, exports);
+  register_model_bindings(env, exports);
   return exports;
 }
 

@@ -10,6 +10,24 @@ export type AttentionAlgo = 'flash' | 'naive'
 type F32 = Float32Array
 type F32OrNull = Float32Array | null
 
+export interface BertStepConfig {
+  vocab: number
+  maxPos: number
+  typeVocab: number
+  hidden: number
+  heads: number
+  intermediate: number
+  layers: number
+  labels: number
+  layerNormEps?: number
+  loraR?: number
+  loraScale?: number
+  loraDropout?: number
+  hiddenDropout?: number
+  attentionDropout?: number
+  seed?: number
+}
+
 // The native surface (napi/addon.cpp, napi/kernels.cpp). Backward calls accumulate into gradients.
 export interface NativeKernels {
   capabilities(): KernelCapabilities
@@ -63,6 +81,22 @@ export interface NativeKernels {
   ): void
   attentionExtraBytes(backend: KernelVariant, algo: AttentionAlgo, B: number, NH: number, T: number, HS: number): number
   fmaPeakGflops(variant: Exclude<KernelVariant, 'ref'>, iterations: number): number
+  // One BERT step (napi/model.cpp): forward, and backward when grads are given. Returns the loss.
+  bertStep(
+    backend: KernelVariant,
+    config: BertStepConfig,
+    params: F32[],
+    lora: F32[] | null,
+    ids: Int32Array,
+    tokenTypes: Int32Array,
+    mask: Uint8Array,
+    labels: Int32Array | null,
+    B: number,
+    T: number,
+    grads: (F32 | null)[] | null,
+    loraGrads: (F32 | null)[] | null,
+    logitsOut: F32,
+  ): number
   setThreads(n: number): number
   threads(): number
 }

@@ -1,0 +1,155 @@
+// N-API: one native call per BERT step. bertStep(...) runs the forward pass
+// and, when gradient arrays are given, the backward pass too; gradients
+// accumulate into the given Float32Arrays. Activations are kept between calls
+// of the same shape (first-touch memory is slow on these machines).
+#include <napi.h>
+
+#include <memory>
+
+#include "args.h"
+#include "tbw/bert_model.h"
+
+using namespace tbwnapi;
+
+namespace {
+
+double num(const Napi::Object& o, const char* key, double fallback) {
+  const Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+int positive(const Napi::Env& env, const Napi::Object& o, const char* key) {
+  const double v = num(o, key, -1);
+  if (v < 1 || v != (int)v) throw Napi::RangeError::New(env, std::string("config.") + key + " must be a positive integer");
+  return (int)v;
+}
+
+// Float32Array element i of a JS array, length-checked; null/undefined -> nullptr when allowed.
+float* array_item(const Napi::Env& env, const Napi::Array& arr, uint32_t i, size_t need, const std::string& what, bool nullable) {
+  const Napi::Value v = arr.Get(i);
+  if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(env, what + " must be a Float32Array");
+  auto f = v.As<Napi::Float32Array>();
+  if (f.ElementLength() != need)
+    throw Napi::RangeError::New(env, what + " has " + std::to_string(f.ElementLength()) + " elements, needs " + std::to_string(need));
+  return f.Data();
+}
+
+struct Cache {
+  tbw::Backend* be = nullptr;
+  int B = 0, T = 0, layers = 0, C = 0, FF = 0, labels = 0, lora = 0;
+  std::unique_ptr<tbw::BertModelActs> acts;
+};
+Cache g_cache;
+
+// bertStep(backend, config, params[], lora[]|null, ids, tokenTypes, mask, labels|null, B, T,
+//          grads[]|null, loraGrads[]|null, logitsOut) -> loss
+Napi::Value BertStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string name = str(info, 0, "backend");
+  tbw::Backend* be = tbw::cpu_backend(name.c_str());
+  if (!be) throw Napi::Error::New(env, "backend '" + name + "' is not available on this CPU or build");
+  if (!info[1].IsObject()) throw Napi::TypeError::New(env, "config must be an object");
+  const Napi::Object o = info[1].As<Napi::Object>();
+  tbw::BertModelConfig c{positive(env, o, "vocab"), positive(env, o, "maxPos"), positive(env, o, "typeVocab"), positive(env, o, "hidden"),
+                         positive(env, o, "heads"),  positive(env, o, "intermediate"), positive(env, o, "layers"), positive(env, o, "labels")};
+  if (c.C % c.NH) throw Napi::RangeError::New(env, "config.hidden must be a multiple of config.heads");
+  c.ln_eps = (float)num(o, "layerNormEps", 1e-12);
+  c.lora_r = (int)num(o, "loraR", 0);
+  c.lora_scale = (float)num(o, "loraScale", 1);
+  c.lora_dropout = (float)num(o, "loraDropout", 0);
+  c.hidden_dropout = (float)num(o, "hiddenDropout", 0);
+  c.attn_dropout = (float)num(o, "attentionDropout", 0);
+  c.seed = (uint64_t)num(o, "seed", 0);
+  const int B = integer(info, 8, "B"), T = integer(info, 9, "T");
+  if (T > c.max_pos) throw Napi::RangeError::New(env, "T " + std::to_string(T) + " exceeds config.maxPos " + std::to_string(c.max_pos));
+
+  // Parameters in Hugging Face order: 5 embedding tensors, 16 per layer, pooler (2), classifier (2).
+  if (!info[2].IsArray()) throw Napi::TypeError::New(env, "params must be an array of Float32Array");
+  const Napi::Array params = info[2].As<Napi::Array>();
+  const size_t C = c.C, FF = c.FF;
+  std::vector<size_t> sizes = {(size_t)c.vocab * C, (size_t)c.max_pos * C, (size_t)c.type_vocab * C, C, C};
+  for (int l = 0; l < c.layers; l++)
+    for (size_t s : {C * C, C, C * C, C, C * C, C, C * C, C, C, C, FF * C, FF, C * FF, C, C, C}) sizes.push_back(s);
+  for (size_t s : {C * C, C, (size_t)c.labels * C, (size_t)c.labels}) sizes.push_back(s);
+  if (params.Length() != sizes.size())
+    throw Napi::RangeError::New(env, "params has " + std::to_string(params.Length()) + " tensors, the config needs " + std::to_string(sizes.size()));
+  const bool train = info.Length() > 10 && info[10].IsArray();
+  Napi::Array grads = train ? info[10].As<Napi::Array>() : Napi::Array::New(env);
+  if (train && grads.Length() != sizes.size()) throw Napi::RangeError::New(env, "grads must have one entry (or null) per parameter");
+  std::vector<const float*> P(sizes.size());
+  std::vector<float*> G(sizes.size(), nullptr);
+  for (uint32_t i = 0; i < sizes.size(); i++) {
+    P[i] = array_item(env, params, i, sizes[i], "params[" + std::to_string(i) + "]", false);
+    if (train) G[i] = array_item(env, grads, i, sizes[i], "grads[" + std::to_string(i) + "]", true);
+  }
+  const bool lora = c.lora_r > 0;
+  std::vector<const float*> LA;
+  std::vector<float*> LG;
+  if (lora) {
+    if (!info[3].IsArray()) throw Napi::TypeError::New(env, "config.loraR > 0 needs lora: [q_A, q_B, k_A, k_B, v_A, v_B] per layer");
+    const Napi::Array la = info[3].As<Napi::Array>();
+    const bool lora_train = info.Length() > 11 && info[11].IsArray();
+    Napi::Array lg = lora_train ? info[11].As<Napi::Array>() : Napi::Array::New(env);
+    if (la.Length() != (uint32_t)(6 * c.layers)) throw Napi::RangeError::New(env, "lora must hold 6 tensors per layer");
+    for (uint32_t i = 0; i < la.Length(); i++) {
+      const size_t n = (size_t)c.lora_r * C;
+      LA.push_back(array_item(env, la, i, n, "lora[" + std::to_string(i) + "]", false));
+      LG.push_back(lora_train ? array_item(env, lg, i, n, "loraGrads[" + std::to_string(i) + "]", true) : nullptr);
+    }
+  }
+  const int32_t* ids = typed<int32_t>(info, 4, "ids", (size_t)B * T);
+  const int32_t* tt = typed<int32_t>(info, 5, "tokenTypes", (size_t)B * T);
+  const uint8_t* mask = typed<uint8_t>(info, 6, "mask", (size_t)B * T);
+  const int32_t* labels = typed<int32_t>(info, 7, "labels", B, true);
+  for (int i = 0; i < B * T; i++) {
+    if (ids[i] < 0 || ids[i] >= c.vocab) throw Napi::RangeError::New(env, "ids[" + std::to_string(i) + "] = " + std::to_string(ids[i]) + " is outside the vocabulary");
+    if (tt[i] < 0 || tt[i] >= c.type_vocab) throw Napi::RangeError::New(env, "tokenTypes[" + std::to_string(i) + "] is outside 0.." + std::to_string(c.type_vocab - 1));
+  }
+  for (int b = 0; labels && b < B; b++)
+    if (labels[b] < 0 || labels[b] >= c.labels) throw Napi::RangeError::New(env, "labels[" + std::to_string(b) + "] is outside 0.." + std::to_string(c.labels - 1));
+  if (train && !labels) throw Napi::TypeError::New(env, "a training step needs labels");
+  float* logits_out = typed<float>(info, 12, "logitsOut", (size_t)B * c.labels);
+
+  tbw::BertModelParams p{P[0], P[1], P[2], P[3], P[4], {}, nullptr, nullptr, nullptr, nullptr};
+  tbw::BertModelGrads g;
+  g.wte = G[0], g.wpe = G[1], g.wtt = G[2], g.emb_ln_w = G[3], g.emb_ln_b = G[4];
+  for (int l = 0; l < c.layers; l++) {
+    const int k = 5 + 16 * l;
+    tbw::BertLayerParams lp{P[k], P[k + 1], P[k + 2], P[k + 3], P[k + 4], P[k + 5], P[k + 6], P[k + 7],
+                            P[k + 8], P[k + 9], P[k + 10], P[k + 11], P[k + 12], P[k + 13], P[k + 14], P[k + 15]};
+    tbw::BertLayerGrads lg{G[k], G[k + 1], G[k + 2], G[k + 3], G[k + 4], G[k + 5], G[k + 6], G[k + 7],
+                           G[k + 8], G[k + 9], G[k + 10], G[k + 11], G[k + 12], G[k + 13], G[k + 14], G[k + 15]};
+    if (lora) {
+      const int j = 6 * l;
+      lp.q_A = LA[j], lp.q_B = LA[j + 1], lp.k_A = LA[j + 2], lp.k_B = LA[j + 3], lp.v_A = LA[j + 4], lp.v_B = LA[j + 5];
+      lg.q_A = LG[j], lg.q_B = LG[j + 1], lg.k_A = LG[j + 2], lg.k_B = LG[j + 3], lg.v_A = LG[j + 4], lg.v_B = LG[j + 5];
+      if (train && (!lg.q_A || !lg.q_B || !lg.k_A || !lg.k_B || !lg.v_A || !lg.v_B))
+        throw Napi::TypeError::New(env, "a LoRA training step needs loraGrads for every LoRA tensor");
+    }
+    p.layers.push_back(lp);
+    g.layers.push_back(lg);
+  }
+  const size_t last = sizes.size() - 1;
+  p.pool_w = P[last - 3], p.pool_b = P[last - 2], p.cls_w = P[last - 1], p.cls_b = P[last];
+  g.pool_w = G[last - 3], g.pool_b = G[last - 2], g.cls_w = G[last - 1], g.cls_b = G[last];
+
+  Cache& k = g_cache;
+  if (!k.acts || k.be != be || k.B != B || k.T != T || k.layers != c.layers || k.C != c.C || k.FF != c.FF || k.labels != c.labels ||
+      k.lora != c.lora_r) {
+    k.acts.reset();
+    k.acts = std::make_unique<tbw::BertModelActs>(*be, c, B, T);
+    k.be = be, k.B = B, k.T = T, k.layers = c.layers, k.C = c.C, k.FF = c.FF, k.labels = c.labels, k.lora = c.lora_r;
+  }
+  const float loss = tbw::bert_model_forward(*be, c, p, *k.acts, ids, tt, mask, labels);
+  be->download(logits_out, k.acts->logits, (size_t)B * c.labels * sizeof(float));
+  if (train) tbw::bert_model_backward(*be, c, p, g, *k.acts, ids, tt, mask, labels);
+  return Napi::Number::New(env, loss);
+}
+
+}  // namespace
+
+void register_model_bindings(Napi::Env env, Napi::Object exports) {
+  exports.Set("bertStep", Napi::Function::New(env, BertStep));
+}
