@@ -69,6 +69,21 @@ describe('tbw CLI', () => {
     expect(fs.readFileSync(path.join(again, 'model.safetensors')).equals(fs.readFileSync(path.join(out, 'model.safetensors')))).toBe(true)
   })
 
+  it('predict prints logits and probabilities for a pair and for a TSV file (random weights)', () => {
+    const out = path.join(dataDir, 'tinybert-random')
+    const json = JSON.parse(tbw('predict', '--model', out, '--a', 'The cat sat on the mat.', '--b', 'A cat was sitting on the mat.', '--json'))
+    expect(json.logits[0]).toHaveLength(2)
+    expect(json.probs[0][0] + json.probs[0][1]).toBeCloseTo(1, 6)
+    // Batched, padded predictions equal one-at-a-time ones.
+    const tsv = path.join(dataDir, 'pairs.tsv')
+    fs.writeFileSync(tsv, 'Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t1\t2\tThe cat sat on the mat.\tA cat was sitting on the mat.\n0\t3\t4\tShort.\tA much longer second sentence with many more tokens in it .\n')
+    const rows = JSON.parse(tbw('predict', '--model', out, '--file', tsv, '--json'))
+    expect(rows.map((r: { line: number }) => r.line)).toEqual([2, 3])
+    rows[0].logits.forEach((x: number, i: number) => expect(x).toBeCloseTo(json.logits[0][i], 4))
+    const single = JSON.parse(tbw('predict', '--model', out, '--a', 'Short.', '--b', 'A much longer second sentence with many more tokens in it .', '--json'))
+    rows[1].logits.forEach((x: number, i: number) => expect(x).toBeCloseTo(single.logits[0][i], 4))
+  })
+
   it('model init refuses a vocabulary that does not fit the preset', () => {
     const small = path.join(dataDir, 'small-vocab.txt')
     fs.writeFileSync(small, '[PAD]\n[UNK]\n')

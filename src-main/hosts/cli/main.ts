@@ -3,6 +3,8 @@ import { Command, Option } from 'commander'
 import { RUN_STATUSES } from '../../contract/types'
 import type { AppServices } from '../../services/app-services'
 import { initRandomCheckpoint, PRESETS, type Preset } from '../../engine/bert/init-checkpoint'
+import { loadPredictor } from '../../engine/bert/predict'
+import { loadGlueTsv } from '../../engine/data/glue'
 import { createNodeServices } from '../node-host'
 import { serve } from '../serve'
 import { doctorText } from './doctor'
@@ -100,6 +102,35 @@ model
     const result = initRandomCheckpoint({ preset: o.preset, vocabFile: o.vocab, outDir: o.out, seed: o.seed, force: o.force })
     console.log(`wrote ${result.files.join(', ')}`)
     console.log(`${result.parameters.toLocaleString('en-US')} parameters, RANDOM weights (seed ${o.seed}): for tests and demos, not a trained model`)
+  })
+
+program
+  .command('predict')
+  .description('classify a sentence pair (or a GLUE-style TSV of pairs) with a Hugging Face model folder')
+  .requiredOption('--model <dir>', 'model folder (config.json, vocab.txt, model.safetensors or pytorch_model.bin)')
+  .option('--a <text>', 'first sentence')
+  .option('--b <text>', 'second sentence')
+  .option('--file <tsv>', 'MRPC-style TSV (#1 String, #2 String): prints line, label and probabilities per row')
+  .option('--max-length <n>', 'truncate pairs to this many tokens', (v) => Number(v), 128)
+  .option('--json', 'machine-readable output')
+  .action((o: { model: string; a?: string; b?: string; file?: string; maxLength: number; json?: boolean }) => {
+    if (!o.file && o.a === undefined) throw new Error('give --a (and --b) or --file')
+    const predictor = loadPredictor(o.model, o.maxLength)
+    if (predictor.newlyInitialized.length) {
+      console.error(`note: ${predictor.newlyInitialized.join(', ')} not in the checkpoint; freshly initialized (predictions are not meaningful)`)
+    }
+    if (o.file) {
+      const split = loadGlueTsv('mrpc', o.file)
+      for (const p of split.problems) console.error(`${o.file}:${p.line}: skipped: ${p.reason}`)
+      const preds = predictor.predict(split.examples)
+      if (o.json) return printJson(split.examples.map((e, i) => ({ line: e.line, ...preds[i] })))
+      console.log('line\tlabel\tprobs')
+      split.examples.forEach((e, i) => console.log(`${e.line}\t${preds[i].label}\t${preds[i].probs.map((p) => p.toFixed(4)).join(',')}`))
+      return
+    }
+    const [pred] = predictor.predict([{ a: o.a!, b: o.b ?? null }])
+    if (o.json) return console.log(JSON.stringify({ logits: [pred.logits], probs: [pred.probs] }))
+    console.log(`label ${pred.label}  probs ${pred.probs.map((p) => p.toFixed(4)).join(', ')}  logits ${pred.logits.map((x) => x.toFixed(4)).join(', ')}`)
   })
 
 program
