@@ -5,7 +5,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadCheckpoint } from '../src-main/engine/bert/checkpoint'
 import { readSafetensors } from '../src-main/engine/bert/safetensors'
-import { REPO_ROOT, tempDataDir } from '../test-support/services'
+import { REPO_ROOT, sharedData, tempDataDir } from '../test-support/services'
 
 const dataDir = tempDataDir('cli')
 const tbw = (...args: string[]) =>
@@ -44,10 +44,10 @@ describe('tbw CLI', () => {
 
   it('model init writes a random TinyBERT checkpoint in the Hugging Face layout', () => {
     const out = path.join(dataDir, 'tinybert-random')
-    const vocab = path.join(REPO_ROOT, '..', 'shared', 'data', 'vocab', 'bert-base-uncased-vocab.txt')
+    const vocab = sharedData('vocab', 'bert-base-uncased-vocab.txt')
     const text = tbw('model', 'init', '--preset', 'tinybert-4l-312d', '--vocab', vocab, '--out', out, '--seed', '7')
     expect(text).toMatch(/14,350,874 parameters, RANDOM weights \(seed 7\)/)
-    const shared = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, '..', 'shared', 'data', 'configs', 'tinybert-general-4l-312d_config.json'), 'utf8'))
+    const shared = JSON.parse(fs.readFileSync(sharedData('configs', 'tinybert-general-4l-312d_config.json'), 'utf8'))
     expect(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'))).toEqual(shared)
     expect(fs.readFileSync(path.join(out, 'vocab.txt'))).toEqual(fs.readFileSync(vocab))
     const st = readSafetensors(path.join(out, 'model.safetensors'))

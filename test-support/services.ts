@@ -42,3 +42,10 @@ export function waitForEvent(
     })
   })
 }
+
+// The real files users bring (../shared/data beside the checkout; TBW_SHARED_DATA overrides).
+export function sharedData(...parts: string[]): string {
+  const root = process.env.TBW_SHARED_DATA ?? path.resolve(REPO_ROOT, '..', 'shared', 'data')
+  if (!fs.existsSync(root)) throw new Error(`shared test data not found at ${root} (set TBW_SHARED_DATA)`)
+  return path.join(root, ...parts)
+}

@@ -1,9 +1,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { sharedData } from '../../../test-support/services'
 import { loraParameterCount, numLabels, parameterCount, parseBertConfig, sequenceClassificationParams } from './config'
 
-const CONFIGS = path.resolve(__dirname, '../../../../shared/data/configs')
+const CONFIGS = sharedData('configs')
 const read = (f: string) => JSON.parse(fs.readFileSync(path.join(CONFIGS, f), 'utf8'))
 
 describe('BERT config', () => {

@@ -1,10 +1,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { tempDataDir } from '../../../test-support/services'
+import { sharedData, tempDataDir } from '../../../test-support/services'
 import { loadGlueTsv } from './glue'
 
-const DATA = path.resolve(__dirname, '../../../../shared/data')
+const DATA = sharedData()
 
 const balance = (labels: (number | null)[]) => labels.reduce<Record<string, number>>((m, l) => ((m[String(l)] = (m[String(l)] ?? 0) + 1), m), {})
 

@@ -6,9 +6,10 @@ import path from 'node:path'
 import { Tokenizer } from '@huggingface/tokenizers'
 import { describe, expect, it } from 'vitest'
 import { loadGlueTsv } from '../data/glue'
+import { sharedData } from '../../../test-support/services'
 import { truncateLongestFirst, WordPieceTokenizer } from './wordpiece'
 
-const DATA = path.resolve(__dirname, '../../../../shared/data')
+const DATA = sharedData()
 const ours = WordPieceTokenizer.fromVocabFile(path.join(DATA, 'vocab/bert-base-uncased-vocab.txt'))
 
 function reference(): Tokenizer {
