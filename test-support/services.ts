@@ -43,9 +43,13 @@ export function waitForEvent(
   })
 }
 
-// The real files users bring (../shared/data beside the checkout; TBW_SHARED_DATA overrides).
+// The real files users bring: ../shared/data beside the checkout (or /work/shared/data
+// on these machines when the checkout lives elsewhere); TBW_SHARED_DATA overrides.
 export function sharedData(...parts: string[]): string {
-  const root = process.env.TBW_SHARED_DATA ?? path.resolve(REPO_ROOT, '..', 'shared', 'data')
-  if (!fs.existsSync(root)) throw new Error(`shared test data not found at ${root} (set TBW_SHARED_DATA)`)
+  const candidates = process.env.TBW_SHARED_DATA
+    ? [process.env.TBW_SHARED_DATA]
+    : [path.resolve(REPO_ROOT, '..', 'shared', 'data'), '/work/shared/data']
+  const root = candidates.find((c) => fs.existsSync(c))
+  if (!root) throw new Error(`shared test data not found (looked in ${candidates.join(', ')}; set TBW_SHARED_DATA)`)
   return path.join(root, ...parts)
 }
