@@ -20,7 +20,8 @@ size_t scratch_floats(const BertLayerConfig& c) {
 
 BertLayerActs::BertLayerActs(Backend& be, const BertLayerConfig& c) : be_(be) {
   const size_t N = (size_t)c.B * c.T, NC = N * c.C, NF = N * c.FF, r = c.lora_r > 0 ? c.lora_r : 1;
-  const size_t total = 18 * NC + 2 * NF + 4 * N + (size_t)c.B * c.NH * c.T + 3 * N * r + scratch_floats(c);
+  const size_t probs = c.flash ? 0 : (size_t)c.B * c.NH * c.T * c.T;
+  const size_t total = 18 * NC + 2 * NF + 4 * N + (size_t)c.B * c.NH * c.T + 3 * N * r + probs + scratch_floats(c);
   block_ = be.alloc(total * sizeof(float));
   float* p = static_cast<float*>(block_);
   auto take = [&](size_t n) {
@@ -34,6 +35,7 @@ BertLayerActs::BertLayerActs(Backend& be, const BertLayerConfig& c) : be_(be) {
   i_pre = take(NF), i_act = take(NF);
   o = take(NC), o_d = take(NC), res2 = take(NC), out = take(NC), ln2_mean = take(N), ln2_rstd = take(N);
   hq = take(N * r), hk = take(N * r), hv = take(N * r);
+  att_probs = probs ? take(probs) : nullptr;
   scratch = take(scratch_floats(c));
 }
 
@@ -55,7 +57,8 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
   be.split_heads(a.kh, a.k, c.B, c.T, c.NH, HS, false);
   be.split_heads(a.vh, a.v, c.B, c.T, c.NH, HS, false);
   const AttentionShape s{c.B, c.NH, c.T, HS};
-  be.attention_forward(a.ah, a.lse, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
+  if (c.flash) be.attention_forward(a.ah, a.lse, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
+  else be.attention_naive_forward(a.ah, a.lse, a.att_probs, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
   be.merge_heads(a.att, a.ah, c.B, c.T, c.NH, HS, false);
   be.matmul_forward(a.ao, a.att, p.ao_w, p.ao_b, N, C, C);
   be.dropout_forward(a.ao_d, a.ao, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
@@ -100,8 +103,11 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   be.matmul_backward(d_att, g.ao_w, g.ao_b, d_ao, a.att, p.ao_w, N, C, C);
   be.split_heads(d_ah, d_att, c.B, c.T, c.NH, HS, false);
   const AttentionShape sh{c.B, c.NH, c.T, HS};
-  be.attention_backward(dqh, dkh, dvh, d_ah, a.qh, a.kh, a.vh, a.ah, a.lse, mask, sh, c.attn_dropout,
-                        site_seed(c.seed, SITE_ATTN));
+  if (c.flash)
+    be.attention_backward(dqh, dkh, dvh, d_ah, a.qh, a.kh, a.vh, a.ah, a.lse, mask, sh, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
+  else
+    be.attention_naive_backward(dqh, dkh, dvh, d_ah, a.qh, a.kh, a.vh, a.att_probs, mask, sh, c.attn_dropout,
+                                site_seed(c.seed, SITE_ATTN));
   be.merge_heads(dq, dqh, c.B, c.T, c.NH, HS, false);
   be.merge_heads(dk, dkh, c.B, c.T, c.NH, HS, false);
   be.merge_heads(dv, dvh, c.B, c.T, c.NH, HS, false);

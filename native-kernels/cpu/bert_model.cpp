@@ -16,6 +16,7 @@ BertLayerConfig layer_config(const BertModelConfig& c, int B, int T, int layer) 
   lc.hidden_dropout = c.hidden_dropout;
   lc.attn_dropout = c.attn_dropout;
   lc.seed = c.seed * 1000 + layer + 1;
+  lc.flash = c.flash;
   return lc;
 }
 

@@ -39,6 +39,7 @@ float* array_item(const Napi::Env& env, const Napi::Array& arr, uint32_t i, size
 struct Cache {
   tbw::Backend* be = nullptr;
   int B = 0, T = 0, layers = 0, C = 0, FF = 0, labels = 0, lora = 0;
+  bool flash = true;
   std::unique_ptr<tbw::BertModelActs> acts;
 };
 Cache g_cache;
@@ -62,6 +63,8 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
   c.hidden_dropout = (float)num(o, "hiddenDropout", 0);
   c.attn_dropout = (float)num(o, "attentionDropout", 0);
   c.seed = (uint64_t)num(o, "seed", 0);
+  const Napi::Value fa = o.Get("flashAttention");
+  c.flash = fa.IsBoolean() ? fa.As<Napi::Boolean>().Value() : true;
   const int B = integer(info, 8, "B"), T = integer(info, 9, "T");
   if (T > c.max_pos) throw Napi::RangeError::New(env, "T " + std::to_string(T) + " exceeds config.maxPos " + std::to_string(c.max_pos));
 
@@ -137,10 +140,11 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
 
   Cache& k = g_cache;
   if (!k.acts || k.be != be || k.B != B || k.T != T || k.layers != c.layers || k.C != c.C || k.FF != c.FF || k.labels != c.labels ||
-      k.lora != c.lora_r) {
+      k.lora != c.lora_r || k.flash != c.flash) {
     k.acts.reset();
     k.acts = std::make_unique<tbw::BertModelActs>(*be, c, B, T);
     k.be = be, k.B = B, k.T = T, k.layers = c.layers, k.C = c.C, k.FF = c.FF, k.labels = c.labels, k.lora = c.lora_r;
+    k.flash = c.flash;
   }
   const float loss = tbw::bert_model_forward(*be, c, p, *k.acts, ids, tt, mask, labels);
   be->download(logits_out, k.acts->logits, (size_t)B * c.labels * sizeof(float));

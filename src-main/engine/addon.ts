@@ -26,6 +26,7 @@ export interface BertStepConfig {
   hiddenDropout?: number
   attentionDropout?: number
   seed?: number
+  flashAttention?: boolean // default true; false: naive attention (materialized softmax)
 }
 
 // The native surface (napi/addon.cpp, napi/kernels.cpp). Backward calls accumulate into gradients.

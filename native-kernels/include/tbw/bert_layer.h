@@ -17,7 +17,7 @@ struct BertLayerConfig {
   float lora_scale = 1.f, lora_dropout = 0.f;
   float hidden_dropout = 0.f, attn_dropout = 0.f;
   uint64_t seed = 0;  // dropout masks for this layer and step
-  bool flash = true;  // reserved: the backend's attention is used either way
+  bool flash = true;  // flash attention; false: naive attention keeping softmax(QKᵀ) (B,NH,T,T)
 };
 
 // Parameter names follow Hugging Face: attention.self.{query,key,value},
@@ -56,6 +56,7 @@ class BertLayerActs {
   float *o, *o_d, *res2;      // (N,C)
   float *out, *ln2_mean, *ln2_rstd;
   float *hq, *hk, *hv;        // (N,r) LoRA hidden
+  float* att_probs;           // (B,NH,T,T) for naive attention, else null
   float* scratch;             // backward workspace
 
  private:

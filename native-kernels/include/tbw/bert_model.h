@@ -15,6 +15,7 @@ struct BertModelConfig {
   int lora_r = 0;  // LoRA on query/key/value when > 0
   float lora_scale = 1.f, lora_dropout = 0.f, hidden_dropout = 0.f, attn_dropout = 0.f;
   uint64_t seed = 0;  // dropout stream of this step
+  bool flash = true;  // flash attention, or naive (materialized softmax)
 };
 
 struct BertModelParams {

@@ -72,6 +72,20 @@ describe.each(backends)('BertClassifier[%s] vs PyTorch', (backend) => {
   })
 })
 
+describe.each(backends)('BertClassifier[%s] attention choice', (backend) => {
+  it('flash and naive attention give the same logits and gradients, with dropout too', () => {
+    const run = (attention: 'flash' | 'naive') => {
+      const model = new BertClassifier(config, params(), backend)
+      const out = model.trainStep(batch, { trainBase: true, attention, hiddenDropout: 0.1, attentionDropout: 0.1, seed: 5 })
+      return { ...out, grads: model.grads }
+    }
+    const f = run('flash'), n = run('naive')
+    expect(scaleClose(f.logits, n.logits, 1e-5).ok).toBe(true)
+    expect(f.loss).toBeCloseTo(n.loss, 5)
+    f.grads.forEach((g, i) => expect(scaleClose(g, n.grads[i], 1e-4).ok).toBe(true))
+  })
+})
+
 describe('bertStep argument checks', () => {
   it('refuses out-of-vocabulary ids and wrong tensor counts with the reason', () => {
     const model = new BertClassifier(config, params(), 'ref')

@@ -67,20 +67,30 @@ export class BertClassifier {
   }
 
   // Forward only (evaluation, prediction): logits (B, labels), and the loss when labels are given.
-  forward(batch: Batch): { logits: Float32Array; loss: number | null } {
+  forward(batch: Batch, opts: { attention?: 'flash' | 'naive' } = {}): { logits: Float32Array; loss: number | null } {
     const logits = new Float32Array(batch.B * this.stepConfig.labels)
-    const loss = this.call(batch, { ...this.stepConfig, hiddenDropout: 0, attentionDropout: 0, loraDropout: 0 }, null, null, logits)
+    const cfg = { ...this.stepConfig, hiddenDropout: 0, attentionDropout: 0, loraDropout: 0, flashAttention: opts.attention !== 'naive' }
+    const loss = this.call(batch, cfg, null, null, logits)
     return { logits, loss: batch.labels ? loss : null }
   }
 
   // Forward + backward in one native call; gradients accumulate into `grads` (the
   // frozen base's entries stay untouched in LoRA training) and `loraGrads`.
-  trainStep(batch: Batch, opts: { trainBase: boolean; hiddenDropout?: number; attentionDropout?: number; seed?: number }) {
+  trainStep(
+    batch: Batch,
+    opts: { trainBase: boolean; hiddenDropout?: number; attentionDropout?: number; seed?: number; attention?: 'flash' | 'naive' },
+  ) {
     if (!batch.labels) throw new Error('trainStep needs labels')
     const logits = new Float32Array(batch.B * this.stepConfig.labels)
     const classifier = new Set(['classifier.weight', 'classifier.bias'])
     const grads = this.grads.map((g, i) => (opts.trainBase || classifier.has(this.names[i]) ? g : null))
-    const cfg = { ...this.stepConfig, hiddenDropout: opts.hiddenDropout ?? 0, attentionDropout: opts.attentionDropout ?? 0, seed: opts.seed ?? 0 }
+    const cfg = {
+      ...this.stepConfig,
+      hiddenDropout: opts.hiddenDropout ?? 0,
+      attentionDropout: opts.attentionDropout ?? 0,
+      seed: opts.seed ?? 0,
+      flashAttention: opts.attention !== 'naive',
+    }
     const loss = this.call(batch, cfg, grads, this.loraGrads, logits)
     return { loss, logits }
   }
