@@ -1,14 +1,17 @@
 // `tbw`: the workbench from the command line, over the same services.
 import { Command, Option } from 'commander'
+import path from 'node:path'
 import { RUN_STATUSES } from '../../contract/types'
 import type { AppServices } from '../../services/app-services'
 import { initRandomCheckpoint, PRESETS, type Preset } from '../../engine/bert/init-checkpoint'
 import { loadPredictor } from '../../engine/bert/predict'
 import { loadGlueTsv } from '../../engine/data/glue'
+import { glueDatasetRequest, pull, type HubOptions } from '../../engine/hub/hub'
+import { defaultDataDir } from '../../services/data-dir'
 import { createNodeServices } from '../node-host'
 import { serve } from '../serve'
 import { doctorText } from './doctor'
-import { formatSeconds, progressBar, table } from './format'
+import { formatBytes, formatSeconds, progressBar, table } from './format'
 
 const program = new Command('tbw')
   .description('TinyBERT Workbench command line')
@@ -102,6 +105,48 @@ model
     const result = initRandomCheckpoint({ preset: o.preset, vocabFile: o.vocab, outDir: o.out, seed: o.seed, force: o.force })
     console.log(`wrote ${result.files.join(', ')}`)
     console.log(`${result.parameters.toLocaleString('en-US')} parameters, RANDOM weights (seed ${o.seed}): for tests and demos, not a trained model`)
+  })
+
+function hubOptions(offline?: boolean): HubOptions {
+  const dataDir = program.opts<{ dataDir?: string }>().dataDir ?? defaultDataDir()
+  const tty = process.stdout.isTTY
+  const started = Date.now()
+  return {
+    cacheDir: path.join(path.resolve(dataDir), 'hub'),
+    offline: offline || process.env.HF_HUB_OFFLINE === '1' || process.env.TBW_OFFLINE === '1',
+    token: process.env.HF_TOKEN,
+    onProgress: ({ file, bytes, total }) => {
+      if (!tty || !total) return
+      const f = bytes / total
+      const elapsed = (Date.now() - started) / 1000
+      process.stdout.write(`\r${progressBar(f, f > 0 ? (elapsed * (1 - f)) / f : null, `${file} ${formatBytes(bytes)}/${formatBytes(total)}`)}`)
+      if (bytes === total) process.stdout.write('\n')
+    },
+  }
+}
+
+model
+  .command('pull <repo>')
+  .description('download a model (config, vocab/tokenizer, weights) from the Hugging Face hub into the cache, resuming partial downloads')
+  .option('--revision <rev>', 'branch, tag or commit', 'main')
+  .option('--offline', 'use only the cache and say what is missing (also HF_HUB_OFFLINE=1)')
+  .action(async (repo: string, o: { revision: string; offline?: boolean }) => {
+    const got = await pull(hubOptions(o.offline), 'model', repo, { revision: o.revision })
+    console.log(`${repo}@${got.commit.slice(0, 12)}: ${got.files.join(', ')}`)
+    console.log(got.dir)
+  })
+
+program
+  .command('data')
+  .description('datasets')
+  .command('pull <name>')
+  .description('download a GLUE task (glue/mrpc, glue/rte, …) from the Hugging Face hub into the cache')
+  .option('--offline', 'use only the cache and say what is missing (also HF_HUB_OFFLINE=1)')
+  .action(async (name: string, o: { offline?: boolean }) => {
+    const req = glueDatasetRequest(name)
+    const got = await pull(hubOptions(o.offline), 'dataset', req.repoId, { files: req.files })
+    console.log(`${name} (${req.repoId}@${got.commit.slice(0, 12)}): ${got.files.join(', ')}`)
+    console.log(got.dir)
   })
 
 program
