@@ -23,6 +23,8 @@ checksum of its inputs so a drift between the two generators fails loudly.
                        sequence padded after 4 tokens: logits, loss and every gradient (full
                        fine-tuning), and loss plus LoRA/classifier gradients with LoRA r=4,
                        alpha=8 on q/k/v. Float64.
+  bert_model_tinybert.bin  the same with TinyBERT 4L-312D widths (V 30522, 12 heads of 26, FF 1200)
+                       for one batch B=2, T=16; large gradients sampled every 97th entry.
   optim.bin            three AdamW steps (torch.optim.AdamW) and three Adafactor steps
                        (transformers' Adafactor.step with relative_step=False, transcribed
                        below because transformers is not installable here) in two configurations.
@@ -119,11 +121,11 @@ def bert_layer_fixture():
 
 
 MODEL = dict(V=50, P=16, NTT=2, C=64, NH=4, FF=128, L=2, NC=2, B=3, T=7, r=4, alpha=8)
+TINYBERT = dict(V=30522, P=512, NTT=2, C=312, NH=12, FF=1200, L=4, NC=2, B=2, T=16, r=16, alpha=16)
 
 
-def model_param_specs():
+def model_param_specs(m=MODEL):
     """BertForSequenceClassification parameters in Hugging Face order (name, shape, lo, hi)."""
-    m = MODEL
     C, FF = m["C"], m["FF"]
     specs = [("bert.embeddings.word_embeddings.weight", (m["V"], C), -0.5, 0.5),
              ("bert.embeddings.position_embeddings.weight", (m["P"], C), -0.5, 0.5),
@@ -143,19 +145,17 @@ def model_param_specs():
     return specs
 
 
-def model_batch():
-    m = MODEL
+def model_batch(m=MODEL):
     ids = [[(b * 7 + t * 3 + 1) % m["V"] for t in range(m["T"])] for b in range(m["B"])]
     tt = [[1 if t >= 4 else 0 for t in range(m["T"])] for b in range(m["B"])]
-    mask = [[0 if (b == 2 and t >= 4) else 1 for t in range(m["T"])] for b in range(m["B"])]
-    labels = [1, 0, 1]
+    mask = [[0 if (b == m["B"] - 1 and t >= 4) else 1 for t in range(m["T"])] for b in range(m["B"])]
+    labels = [1 - b % 2 for b in range(m["B"])]
     return ids, tt, mask, labels
 
 
-def bert_model_fixture():
-    m = MODEL
+def bert_model_fixture(m=MODEL, file="bert_model.bin", sample_large=False):
     C, NH, HS = m["C"], m["NH"], m["C"] // m["NH"]
-    specs = model_param_specs()
+    specs = model_param_specs(m)
     P = {name: torch.tensor(random_vec(int(np.prod(shape)), 3000 + i, lo, hi).reshape(shape), dtype=torch.float64, requires_grad=True)
          for i, (name, shape, lo, hi) in enumerate(specs)}
     lora = {}
@@ -164,7 +164,7 @@ def bert_model_fixture():
             base = 4000 + 10 * l + 2 * j
             lora[(l, proj, "A")] = torch.tensor(random_vec(m["r"] * C, base, -0.2, 0.2).reshape(m["r"], C), dtype=torch.float64, requires_grad=True)
             lora[(l, proj, "B")] = torch.tensor(random_vec(C * m["r"], base + 1, -0.2, 0.2).reshape(C, m["r"]), dtype=torch.float64, requires_grad=True)
-    ids, tt, mask, labels = model_batch()
+    ids, tt, mask, labels = model_batch(m)
     ids, tt = torch.tensor(ids), torch.tensor(tt)
     maskt = torch.tensor(mask, dtype=torch.float64)
     B, T = ids.shape
@@ -198,15 +198,18 @@ def bert_model_fixture():
     logits, loss = forward(False)
     loss.backward()
     tensors = [("logits", logits.detach().numpy()), ("loss", np.array([loss.item()]))]
-    tensors += [("d:" + name, P[name].grad.numpy()) for name, *_ in specs]
+    for name, *_ in specs:  # large gradients of the TinyBERT fixture are sampled: every STRIDE-th entry
+        g = P[name].grad.numpy().ravel()
+        tensors.append(("d:" + name, g[::STRIDE] if sample_large and g.size > 4 * C else g))
     for t in list(P.values()) + list(lora.values()):
         t.grad = None
     logits, loss = forward(True)
     loss.backward()
     tensors += [("lora_logits", logits.detach().numpy()), ("lora_loss", np.array([loss.item()]))]
-    tensors += [(f"lora_d:{l}.{proj}.{ab}", lora[(l, proj, ab)].grad.numpy()) for l in range(m["L"]) for proj in ("query", "key", "value") for ab in "AB"]
+    tensors += [(f"lora_d:{l}.{proj}.{ab}", lora[(l, proj, ab)].grad.numpy().ravel()[:: STRIDE if sample_large else 1])
+                for l in range(m["L"]) for proj in ("query", "key", "value") for ab in "AB"]
     tensors += [("lora_d:classifier.weight", P["classifier.weight"].grad.numpy()), ("lora_d:classifier.bias", P["classifier.bias"].grad.numpy())]
-    write_fixture(os.path.join(OUT, "bert_model.bin"), tensors)
+    write_fixture(os.path.join(OUT, file), tensors)
 
 
 def hf_adafactor_step(p, grad, state, lr, eps=(1e-30, 1e-3), clip_threshold=1.0, decay_rate=-0.8, beta1=None,
@@ -314,5 +317,6 @@ if __name__ == "__main__":
     print(f"PyTorch {torch.__version__}")
     bert_layer_fixture()
     bert_model_fixture()
+    bert_model_fixture(TINYBERT, "bert_model_tinybert.bin", sample_large=True)
     optim_fixture()
     torch_bin_fixtures()
