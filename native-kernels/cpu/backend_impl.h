@@ -7,6 +7,7 @@
 #include "gemm/gemm_driver.h"
 #include "ops/ops_impl.h"
 #include "tbw/backend.h"
+#include "tbw/ref/layers.h"
 
 namespace tbw {
 namespace TBW_NS {
@@ -161,14 +162,7 @@ class CpuBackend final : public Backend {
     return ((size_t)s.B * s.NH * tt + threads * 2 * tt) * sizeof(float);
   }
   void copy_rows(float* dst, const float* src, int rows, int cols, long dst_stride, long src_stride, bool accumulate) override {
-    for (int r = 0; r < rows; r++) {
-      float* d = dst + r * dst_stride;
-      const float* s = src + r * src_stride;
-      if (accumulate)
-        for (int c = 0; c < cols; c++) d[c] += s[c];
-      else
-        for (int c = 0; c < cols; c++) d[c] = s[c];
-    }
+    ref::copy_rows(dst, src, rows, cols, dst_stride, src_stride, accumulate);  // a few rows: no fast path needed
   }
   void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) override {
     TBW_NS::split_heads(out, inp, B, T, NH, HS, accumulate);

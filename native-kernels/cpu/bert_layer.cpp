@@ -1,6 +1,7 @@
 // BERT encoder layer forward/backward as a sequence of Backend calls.
 #include "tbw/bert_layer.h"
 
+#include "tbw/carve.h"
 #include "tbw/rng.h"
 
 namespace tbw {
@@ -23,12 +24,8 @@ BertLayerActs::BertLayerActs(Backend& be, const BertLayerConfig& c) : be_(be) {
   const size_t probs = c.flash ? 0 : (size_t)c.B * c.NH * c.T * c.T;
   const size_t total = 18 * NC + 2 * NF + 4 * N + (size_t)c.B * c.NH * c.T + 3 * N * r + probs + scratch_floats(c);
   block_ = be.alloc(total * sizeof(float));
-  float* p = static_cast<float*>(block_);
-  auto take = [&](size_t n) {
-    float* out = p;
-    p += n;
-    return out;
-  };
+  Carve mem(block_);
+  auto take = [&](size_t n) { return mem.take(n); };
   q = take(NC), k = take(NC), v = take(NC), qh = take(NC), kh = take(NC), vh = take(NC), ah = take(NC);
   lse = take((size_t)c.B * c.NH * c.T);
   att = take(NC), ao = take(NC), ao_d = take(NC), res1 = take(NC), ln1 = take(NC), ln1_mean = take(N), ln1_rstd = take(N);
@@ -77,12 +74,8 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   const int N = c.B * c.T, C = c.C, HS = C / c.NH;
   const long NC = (long)N * C, NF = (long)N * c.FF;
   be.fill_zero(a.scratch, scratch_floats(c) * sizeof(float));
-  float* s = a.scratch;
-  auto take = [&](long n) {
-    float* out = s;
-    s += n;
-    return out;
-  };
+  Carve mem(a.scratch);
+  auto take = [&](long n) { return mem.take(n); };
   float *d_res2 = take(NC), *d_o = take(NC), *d_ln1 = take(NC), *d_res1 = take(NC), *d_aod = take(NC), *d_ao = take(NC);
   float *d_att = take(NC), *d_ah = take(NC), *dqh = take(NC), *dkh = take(NC), *dvh = take(NC);
   float *dq = take(NC), *dk = take(NC), *dv = take(NC), *d_iact = take(NF), *d_ipre = take(NF);

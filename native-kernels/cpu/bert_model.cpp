@@ -1,6 +1,7 @@
 // BertForSequenceClassification forward/backward as Backend calls.
 #include "tbw/bert_model.h"
 
+#include "tbw/carve.h"
 #include "tbw/rng.h"
 
 namespace tbw {
@@ -24,7 +25,7 @@ BertLayerConfig layer_config(const BertModelConfig& c, int B, int T, int layer) 
 // and the small head buffers.
 size_t scratch_floats(const BertModelConfig& c, int B, int T) {
   const size_t N = (size_t)B * T;
-  return 3 * N * c.C + 4 * (size_t)B * c.C + 2 * (size_t)B * c.labels + 2 * (size_t)c.C;
+  return 3 * N * c.C + 3 * (size_t)B * c.C + (size_t)B * c.labels + 2 * (size_t)c.C;
 }
 
 }  // namespace
@@ -33,12 +34,8 @@ BertModelActs::BertModelActs(Backend& be, const BertModelConfig& c, int B_, int 
   const size_t N = (size_t)B * T, NC = N * c.C;
   const size_t total = 2 * NC + 2 * N + 3 * (size_t)B * c.C + 2 * (size_t)B * c.labels + scratch_floats(c, B, T);
   block_ = be.alloc(total * sizeof(float));
-  float* p = static_cast<float*>(block_);
-  auto take = [&](size_t n) {
-    float* out = p;
-    p += n;
-    return out;
-  };
+  Carve mem(block_);
+  auto take = [&](size_t n) { return mem.take(n); };
   emb = take(NC), x0 = take(NC), emb_mean = take(N), emb_rstd = take(N);
   cls = take((size_t)B * c.C), pool_pre = take((size_t)B * c.C), pooled = take((size_t)B * c.C);
   logits = take((size_t)B * c.labels), probs = take((size_t)B * c.labels);
@@ -72,18 +69,12 @@ void bert_model_backward(Backend& be, const BertModelConfig& c, const BertModelP
   const int B = a.B, T = a.T, N = B * T, C = c.C;
   const long NC = (long)N * C;
   be.fill_zero(a.scratch, scratch_floats(c, B, T) * sizeof(float));
-  float* s = a.scratch;
-  auto take = [&](size_t n) {
-    float* out = s;
-    s += n;
-    return out;
-  };
+  Carve mem(a.scratch);
+  auto take = [&](size_t n) { return mem.take(n); };
   float *dx_a = take(NC), *dx_b = take(NC), *demb = take(NC);
-  float *dcls = take((size_t)B * C), *dpool_pre = take((size_t)B * C), *dpooled = take((size_t)B * C), *dummy = take((size_t)B * C);
+  float *dcls = take((size_t)B * C), *dpool_pre = take((size_t)B * C), *dpooled = take((size_t)B * C);
   float* dlogits = take((size_t)B * c.labels);
-  take((size_t)B * c.labels);
-  float *dummy_w = take(C), *dummy_b = take(C);
-  (void)dummy;
+  float *dummy_w = take(C), *dummy_b = take(C);  // layernorm gradients of a frozen embedding LayerNorm
 
   be.crossentropy_backward(dlogits, a.probs, labels, B, c.labels, 1.f);
   be.matmul_backward(dpooled, g.cls_w, g.cls_b, dlogits, a.pooled, p.cls_w, B, C, c.labels);

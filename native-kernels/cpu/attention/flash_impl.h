@@ -13,6 +13,7 @@
 #include "../gemm/aligned_buffer.h"
 #include "softmax_rows.h"
 #include "tbw/attention.h"
+#include "tbw/carve.h"
 #include "tbw/fast_exp.h"
 #include "tbw/ref/attention.h"
 #include "tbw/rng.h"
@@ -101,19 +102,15 @@ struct Workspace {
     return 3 * al((size_t)BR * BC) + al(BR * hsr) + 2 * al(BR) + 2 * al(BC * hsr);
   }
   void reserve(int T, int HS) {
-    float* p = heads.get(head_floats(T, HS));
-    auto take = [&](size_t n) {
-      float* out = p;
-      p += n;
-      return out;
-    };
+    Carve h(heads.get(head_floats(T, HS)));
+    auto take = [&](size_t n) { return h.take(n); };
     qa = take(a_size(T, HS)), doa = take(a_size(T, HS)), kb = take(bt_size(T, HS)), vb_t = take(bt_size(T, HS));
     vb = take(bd_size(T, HS)), dob_t = take(bd_size(T, HS)), qb = take(bd_size(T, HS)), kbd = take(bd_size(T, HS));
     dsum = take(al(T));
-    p = tiles.get(tile_floats(HS));
+    Carve t(tiles.get(tile_floats(HS)));
     const size_t tile = al((size_t)BR * BC), hsr = round_up(HS, NR);
-    s = take(tile), dp = take(tile), pd = take(tile);
-    o = take(al(BR * hsr)), m = take(al(BR)), l = take(al(BR)), dk = take(al(BC * hsr)), dv = take(al(BC * hsr));
+    s = t.take(tile), dp = t.take(tile), pd = t.take(tile);
+    o = t.take(al(BR * hsr)), m = t.take(al(BR)), l = t.take(al(BR)), dk = t.take(al(BC * hsr)), dv = t.take(al(BC * hsr));
   }
 };
 

@@ -70,14 +70,7 @@ class RefBackend final : public Backend {
     return (size_t)s.B * s.NH * s.T * s.T * sizeof(float);  // the reference always materializes
   }
   void copy_rows(float* dst, const float* src, int rows, int cols, long dst_stride, long src_stride, bool accumulate) override {
-    for (int r = 0; r < rows; r++) {
-      float* d = dst + r * dst_stride;
-      const float* s = src + r * src_stride;
-      if (accumulate)
-        for (int c = 0; c < cols; c++) d[c] += s[c];
-      else
-        for (int c = 0; c < cols; c++) d[c] = s[c];
-    }
+    ref::copy_rows(dst, src, rows, cols, dst_stride, src_stride, accumulate);  // a few rows: no fast path needed
   }
   void split_heads(float* out, const float* inp, int B, int T, int NH, int HS, bool accumulate) override {
     ref::split_heads(out, inp, B, T, NH, HS, accumulate);

@@ -94,6 +94,16 @@ void dropout_backward(T* dinp, const T* dout, long n, float p, uint64_t seed) {
   for (long i = 0; i < n; i++) dinp[i] += dout[i] * T(p > 0 ? dropout_scale(seed, i, p) : 1.f);
 }
 
+// dst[r*dst_stride + c] (+)= src[r*src_stride + c] for r < rows, c < cols
+template <class T>
+void copy_rows(T* dst, const T* src, int rows, int cols, long dst_stride, long src_stride, bool accumulate) {
+  for (int r = 0; r < rows; r++) {
+    T* d = dst + r * dst_stride;
+    const T* s = src + r * src_stride;
+    for (int c = 0; c < cols; c++) d[c] = accumulate ? d[c] + s[c] : s[c];
+  }
+}
+
 // (B,T,NH*HS) -> (B,NH,T,HS); with accumulate, out += instead of =
 template <class T>
 void split_heads(T* out, const T* inp, int B, int Tn, int NH, int HS, bool accumulate) {
