@@ -8,6 +8,8 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
+      // hyparquet ships only ES modules: bundle it into the CommonJS main build.
+      externalizeDeps: { exclude: ['hyparquet'] },
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),

@@ -2,7 +2,18 @@
 // result type. Electron IPC, the web host, the CLI and the tests all go through
 // this map; an input that fails its schema never reaches a service.
 import { z } from 'zod'
-import type { ActiveJob, MetricSeries, RunDetail, RunSummary, SystemInfo } from './types'
+import { GLUE_TASK_IDS } from '../engine/data/tasks'
+import type {
+  ActiveJob,
+  DatasetSummary,
+  MetricSeries,
+  ModelInfo,
+  RunDetail,
+  RunSummary,
+  SystemInfo,
+  TablePreviewResult,
+  TokenizedPair,
+} from './types'
 import { RUN_STATUSES } from './types'
 
 // Ties a result type to an input schema; `result` exists only at the type level.
@@ -11,6 +22,12 @@ function command<Result>() {
 }
 
 const runId = z.number().int().positive()
+const localPath = z.string().min(1).max(4096)
+const maxLength = z.number().int().min(3).max(8192).default(128)
+const text = z.string().max(100_000)
+const ColumnMapping = z
+  .object({ a: z.string().min(1), b: z.string().min(1).nullable().optional(), label: z.string().min(1).nullable().optional(), regression: z.boolean().optional() })
+  .strict()
 
 export const SelfTestParams = z
   .object({
@@ -50,6 +67,16 @@ export const commands = {
   'jobs.start': command<{ runId: number }>()(JobSpec),
   'jobs.cancel': command<{ cancelled: boolean }>()(z.object({ runId }).strict()),
   'jobs.active': command<ActiveJob[]>()(z.object({}).strict()),
+  'models.inspect': command<ModelInfo>()(z.object({ path: localPath }).strict()),
+  'models.tokenize': command<TokenizedPair>()(z.object({ path: localPath, a: text, b: text.nullable().default(null), maxLength }).strict()),
+  'hub.pull': command<{ pullId: number }>()(z.object({ kind: z.enum(['model', 'dataset']), id: z.string().min(1).max(200) }).strict()),
+  'datasets.open': command<DatasetSummary>()(
+    z.object({ path: localPath, task: z.enum(GLUE_TASK_IDS as [string, ...string[]]).optional(), tokenizerModel: localPath.optional(), maxLength }).strict(),
+  ),
+  'datasets.previewFile': command<TablePreviewResult>()(z.object({ path: localPath, header: z.boolean().optional() }).strict()),
+  'datasets.loadFile': command<DatasetSummary>()(
+    z.object({ path: localPath, mapping: ColumnMapping, header: z.boolean().optional(), tokenizerModel: localPath.optional(), maxLength }).strict(),
+  ),
 } as const
 
 export type Commands = typeof commands

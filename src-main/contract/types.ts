@@ -72,3 +72,88 @@ export interface ActiveJob {
   pid: number | null
   startedAt: string
 }
+
+// ---- Models and datasets ----
+
+export interface ModelInfo {
+  dir: string
+  config: Record<string, unknown>
+  architecture: string
+  layers: number
+  hidden: number
+  heads: number
+  headSize: number
+  intermediate: number
+  vocabSize: number
+  maxPositions: number
+  labels: string[]
+  weightsFile: string
+  weightsBytes: number
+  dtypes: Record<string, number> // dtype -> parameters stored in it
+  parametersInFile: number
+  parametersForClassification: number // BertForSequenceClassification with this config
+  tensors: number
+  randomWeights: string | null // the workbench's note on seeded random weights, if any
+  tokenizerFiles: string[]
+  files: { name: string; bytes: number }[]
+}
+
+export interface TokenizedPair {
+  tokens: string[]
+  ids: number[]
+  tokenTypeIds: number[]
+  length: number // before truncation
+  truncated: boolean
+}
+
+export interface SplitSummary {
+  name: string
+  file: string
+  examples: number
+  problems: number
+  firstProblems: { line: number; reason: string }[]
+  where: 'line' | 'row'
+  labelCounts: { label: string; count: number }[]
+  lengthUnit: 'tokens' | 'words'
+  lengthHistogram: { from: number; to: number; count: number }[]
+  lengthStats: { mean: number; p50: number; p95: number; max: number; overMaxLength: number | null }
+  preview: { a: string; b: string | null; label: number | null; line: number }[]
+}
+
+export interface DatasetSummary {
+  dir: string
+  task: string | null
+  taskName: string | null
+  labelNames: string[]
+  regression: boolean
+  splits: SplitSummary[]
+}
+
+export interface ColumnMappingInput {
+  a: string
+  b?: string | null
+  label?: string | null
+  regression?: boolean
+}
+
+export interface TablePreviewResult {
+  file: string
+  format: 'tsv' | 'csv' | 'jsonl' | 'json' | 'parquet'
+  columns: string[]
+  rowCount: number
+  problemCount: number
+  firstProblems: { line: number; reason: string }[]
+  rows: Record<string, string | number | boolean | null>[]
+  suggested: ColumnMappingInput
+}
+
+export interface HubProgress {
+  pullId: number
+  id: string
+  status: 'running' | 'done' | 'failed'
+  file: string | null
+  bytes: number
+  total: number | null
+  dir: string | null // the folder to open, when done
+  error: string | null
+}

@@ -11,6 +11,7 @@ import { getRun, listRuns } from '../db/runs'
 import { databasePath } from './data-dir'
 import { EventBus } from './events'
 import { JobService } from './jobs/job-service'
+import { LibraryService, UserInputError } from './library/library-service'
 import type { JobSpawner } from './jobs/spawner'
 import { systemInfo } from './system/system-info'
 
@@ -28,6 +29,7 @@ export class AppServices {
   readonly db: Db
   readonly bus = new EventBus()
   readonly jobs: JobService
+  readonly library: LibraryService
   private readonly handlers: Handlers
 
   constructor(readonly options: AppServicesOptions) {
@@ -35,6 +37,8 @@ export class AppServices {
     this.db = openDatabase(databasePath(options.dataDir))
     this.jobs = new JobService(this.db, this.bus, options.spawner)
     this.jobs.recoverOrphans()
+    this.library = new LibraryService(options.dataDir, this.bus)
+    const lib = this.library
     this.handlers = {
       'system.info': () => systemInfo(options.dataDir, options.host),
       'runs.list': (input) => listRuns(this.db, input),
@@ -50,6 +54,18 @@ export class AppServices {
       'jobs.start': (spec) => ({ runId: this.jobs.start(spec) }),
       'jobs.cancel': ({ runId }) => ({ cancelled: this.jobs.cancel(runId) }),
       'jobs.active': () => this.jobs.active(),
+      'models.inspect': ({ path }) => lib.inspectModel(path),
+      'models.tokenize': ({ path, a, b, maxLength }) => lib.tokenize(path, a, b, maxLength),
+      'hub.pull': ({ kind, id }) => {
+        try {
+          return lib.pulls.start(kind, id)
+        } catch (err) {
+          throw new UserInputError((err as Error).message)
+        }
+      },
+      'datasets.open': (input) => lib.openDataset(input),
+      'datasets.previewFile': ({ path, header }) => lib.previewFile(path, header),
+      'datasets.loadFile': (input) => lib.loadFile(input),
     }
   }
 
@@ -62,6 +78,7 @@ export class AppServices {
       return { ok: true, result: (await handler(v.input)) as CommandResult<CommandName> }
     } catch (err) {
       if (err instanceof NotFoundError) return { ok: false, error: { code: 'not_found', message: err.message } }
+      if (err instanceof UserInputError) return { ok: false, error: { code: 'invalid_input', message: err.message } }
       console.error(`command ${v.name} failed:`, err)
       return { ok: false, error: { code: 'internal', message: (err as Error).message ?? String(err) } }
     }

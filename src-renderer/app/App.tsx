@@ -1,6 +1,8 @@
 import { useEffect } from 'react'
 import { api } from '../lib/api'
 import { HomePage } from '../features/home/HomePage'
+import { DatasetsPage } from '../features/library/DatasetsPage'
+import { ModelsPage } from '../features/library/ModelsPage'
 import { PlaceholderPage } from '../features/placeholder/PlaceholderPage'
 import { RunsPage } from '../features/runs/RunsPage'
 import { wireEvents } from './events'
@@ -36,7 +38,17 @@ export function App() {
       </nav>
       <main className="content">
         <JobsPanel />
-        {page === 'home' ? <HomePage /> : page === 'runs' ? <RunsPage /> : <PlaceholderPage page={info} />}
+        {page === 'home' ? (
+          <HomePage />
+        ) : page === 'runs' ? (
+          <RunsPage />
+        ) : page === 'models' ? (
+          <ModelsPage />
+        ) : page === 'datasets' ? (
+          <DatasetsPage />
+        ) : (
+          <PlaceholderPage page={info} />
+        )}
       </main>
       <StatusBar />
     </div>

@@ -1,5 +1,6 @@
 // Routes server events into the stores (setState from outside React).
 import { api } from '../lib/api'
+import { useLibraryStore } from '../features/library/store'
 import { useRunsStore } from '../features/runs/store'
 import { useAppStore } from './store'
 
@@ -36,6 +37,9 @@ export function wireEvents(): () => void {
         break
       case 'runs.changed':
         void runs.refresh()
+        break
+      case 'hub.progress':
+        useLibraryStore.getState().onPullProgress(e.payload)
         break
       case 'job.log':
         break

@@ -9,16 +9,8 @@ export interface PageInfo {
 
 export const PAGES: PageInfo[] = [
   { id: 'home', label: 'Home' },
-  {
-    id: 'models',
-    label: 'Models',
-    coming: 'Load Hugging Face BERT checkpoints (safetensors or safe .bin), pull them from the hub with resume, or create a seeded TinyBERT-shaped test checkpoint.',
-  },
-  {
-    id: 'datasets',
-    label: 'Datasets',
-    coming: 'GLUE tasks (MRPC, RTE, CoLA, SST-2, …) and your own CSV/TSV/JSONL files with a column-mapping step, tokenized with a WordPiece tokenizer identical to Hugging Face’s.',
-  },
+  { id: 'models', label: 'Models' },
+  { id: 'datasets', label: 'Datasets' },
   {
     id: 'finetune',
     label: 'Fine-tune',

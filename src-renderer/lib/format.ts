@@ -17,3 +17,19 @@ export function formatDuration(start: string | null, end: string | null): string
 export function formatTime(iso: string): string {
   return new Date(iso).toLocaleString()
 }
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US')
+}
+
+// Binary units: the seed study's "54.74 MB" for TinyBERT fp32 is 54.74 MiB.
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB']
+  let v = n
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${v.toFixed(i ? 2 : 0)} ${units[i]}`
+}

@@ -1,6 +1,5 @@
 // Prediction with a Hugging Face folder: tokenize pairs, batch with dynamic
 // padding, run the native forward, softmax the logits.
-import path from 'node:path'
 import { WordPieceTokenizer } from '../tokenizer/wordpiece'
 import { loadCheckpoint } from './checkpoint'
 import { BertClassifier, type Batch } from './model'
@@ -25,7 +24,7 @@ export function softmax(logits: ArrayLike<number>): number[] {
 
 export function loadPredictor(dir: string, maxLength = 128): Predictor {
   const ck = loadCheckpoint(dir)
-  const tokenizer = WordPieceTokenizer.fromVocabFile(path.join(dir, 'vocab.txt'))
+  const tokenizer = WordPieceTokenizer.fromModelDir(dir)
   const model = BertClassifier.fromCheckpoint(ck)
   const limit = Math.min(maxLength, ck.config.max_position_embeddings)
   return {

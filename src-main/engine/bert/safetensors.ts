@@ -75,24 +75,37 @@ function decode(dtype: Dtype, bytes: Buffer): Tensor['data'] {
   }
 }
 
-export function parseSafetensors(bytes: Buffer, file = '(buffer)'): SafetensorsFile {
-  const fail = (msg: string): never => {
+interface ParsedHeader {
+  metadata: Record<string, string>
+  entries: [string, HeaderEntry][]
+}
+
+function failer(file: string) {
+  return (msg: string): never => {
     throw new SafetensorsError(file, msg)
   }
-  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for a safetensors header`)
-  const headerLen = bytes.readBigUInt64LE(0)
+}
+
+function headerLength(first8: Buffer, fileBytes: number, file: string): number {
+  const fail = failer(file)
+  if (fileBytes < 8) fail(`file is ${fileBytes} bytes, too short for a safetensors header`)
+  const headerLen = first8.readBigUInt64LE(0)
   if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen} is larger than ${MAX_HEADER_BYTES} bytes`)
   const n = Number(headerLen)
-  if (8 + n > bytes.length) fail(`header says ${n} bytes but the file has only ${bytes.length - 8} after the length (truncated?)`)
+  if (8 + n > fileBytes) fail(`header says ${n} bytes but the file has only ${fileBytes - 8} after the length (truncated?)`)
+  return n
+}
+
+// Checks every header entry against the size of the data section.
+function parseHeader(json: Buffer, dataLen: number, file: string): ParsedHeader {
+  const fail = failer(file)
   let header: Record<string, unknown>
   try {
-    header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, unknown>
+    header = JSON.parse(json.toString('utf8')) as Record<string, unknown>
   } catch (err) {
     return fail(`header is not valid JSON (${(err as Error).message})`)
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object')
-  const dataStart = 8 + n
-  const dataLen = bytes.length - dataStart
   const metadata: Record<string, string> = {}
   const entries: [string, HeaderEntry][] = []
   for (const [name, value] of Object.entries(header)) {
@@ -126,12 +139,36 @@ export function parseSafetensors(bytes: Buffer, file = '(buffer)'): SafetensorsF
     cursor = e.data_offsets[1]
   }
   if (cursor !== dataLen) fail(`${dataLen - cursor} trailing bytes after the last tensor`)
+  return { metadata, entries }
+}
+
+export function parseSafetensors(bytes: Buffer, file = '(buffer)'): SafetensorsFile {
+  const n = headerLength(bytes, bytes.length, file)
+  const dataStart = 8 + n
+  const { metadata, entries } = parseHeader(bytes.subarray(8, dataStart), bytes.length - dataStart, file)
   const tensors = new Map<string, Tensor>()
   for (const [name, e] of entries) {
     const raw = bytes.subarray(dataStart + e.data_offsets[0], dataStart + e.data_offsets[1])
     tensors.set(name, { dtype: e.dtype as Dtype, shape: e.shape, data: decode(e.dtype as Dtype, raw) })
   }
   return { metadata, tensors }
+}
+
+// The header alone (names, dtypes, shapes, metadata), without reading the data.
+export function readSafetensorsHeader(file: string): { metadata: Record<string, string>; tensors: { name: string; dtype: Dtype; shape: number[] }[] } {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const size = fs.fstatSync(fd).size
+    const first8 = Buffer.alloc(8)
+    fs.readSync(fd, first8, 0, Math.min(8, size), 0)
+    const n = headerLength(first8, size, file)
+    const json = Buffer.alloc(n)
+    fs.readSync(fd, json, 0, n, 8)
+    const { metadata, entries } = parseHeader(json, size - 8 - n, file)
+    return { metadata, tensors: entries.map(([name, e]) => ({ name, dtype: e.dtype as Dtype, shape: e.shape })) }
+  } finally {
+    fs.closeSync(fd)
+  }
 }
 
 export function readSafetensors(file: string): SafetensorsFile {

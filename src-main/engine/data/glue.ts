@@ -1,102 +1,61 @@
-// GLUE tasks in the TSV layout GLUE distributes (download_glue_data.py):
-// tab-separated, quoting OFF (sentences contain unbalanced quotes), some files
-// with a UTF-8 BOM, CoLA without a header. Rows that do not fit the task's
-// layout are reported with file and line, never silently dropped.
+// GLUE tasks from either of the two layouts users have: GLUE's own TSV files
+// (quoting off, a BOM in MRPC, CoLA without a header, test files without
+// labels) or the Hugging Face `nyu-mll/glue` parquet / jsonl files.
 import fs from 'node:fs'
-import { parse } from 'csv-parse/sync'
+import { applyMapping, type LoadedSplit } from './examples'
+import { formatOf, readTable } from './table'
+import { glueTask, type GlueTask } from './tasks'
 
-export interface Example {
-  a: string
-  b: string | null
-  label: number | null // null in unlabelled (GLUE test) files
-  line: number // 1-based line in the file
-}
+export type { Example, LoadedSplit } from './examples'
 
-export interface RowProblem {
-  line: number
-  reason: string
-}
-
-export interface LoadedSplit {
-  task: GlueTask
-  file: string
-  labelNames: string[]
-  examples: Example[]
-  problems: RowProblem[]
-}
-
-interface TaskSpec {
-  header: boolean
-  // Column names (header files) or indexes (CoLA) of the text(s) and label.
-  a: string | number
-  b?: string | number
-  label: string | number
-  labelNames: string[]
-  // Raw label text -> label id (default: the text is the id).
-  labelIds?: Record<string, number>
-  columns?: number // exact column count for headerless files
-}
-
-export const GLUE: Record<'mrpc' | 'rte' | 'cola' | 'sst2', TaskSpec> = {
-  mrpc: { header: true, a: '#1 String', b: '#2 String', label: 'Quality', labelNames: ['not_equivalent', 'equivalent'] },
-  rte: {
-    header: true,
-    a: 'sentence1',
-    b: 'sentence2',
-    label: 'label',
-    labelNames: ['entailment', 'not_entailment'],
-    labelIds: { entailment: 0, not_entailment: 1 },
-  },
-  cola: { header: false, a: 3, label: 1, labelNames: ['unacceptable', 'acceptable'], columns: 4 },
-  sst2: { header: true, a: 'sentence', label: 'label', labelNames: ['negative', 'positive'] },
-}
-export type GlueTask = keyof typeof GLUE
-
-export function loadGlueTsv(task: GlueTask, file: string): LoadedSplit {
-  const spec = GLUE[task]
-  if (!spec) throw new Error(`Unknown GLUE task ${JSON.stringify(task)}; known: ${Object.keys(GLUE).join(', ')}`)
-  const text = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '')
-  const rows = parse(text, { delimiter: '\t', quote: false, relax_column_count: true, skip_empty_lines: true, info: true }) as unknown as {
-    record: string[]
-    info: { lines: number }
-  }[]
-  const problems: RowProblem[] = []
-  let header: string[] | null = null
-  let body = rows
-  if (spec.header) {
-    if (!rows.length) throw new Error(`${file}: empty file`)
-    header = rows[0].record
-    body = rows.slice(1)
-  }
-  const col = (name: string | number | undefined, required: boolean): number | null => {
-    if (name === undefined) return null
-    if (typeof name === 'number') return name
-    const i = header!.indexOf(name)
-    if (i < 0 && required) throw new Error(`${file}: no "${name}" column for GLUE ${task} (header: ${header!.join(', ')})`)
-    return i < 0 ? null : i
-  }
-  const ai = col(spec.a, true)!
-  const bi = col(spec.b, true)
-  const li = col(spec.label, false) // unlabelled test files lack it
-  const width = spec.columns ?? header!.length
-  const examples: Example[] = []
-  for (const { record, info } of body) {
-    const line = info.lines
-    if (record.length !== width) {
-      problems.push({ line, reason: `expected ${width} tab-separated columns, found ${record.length}` })
-      continue
+export async function loadGlue(task: GlueTask | string, file: string): Promise<LoadedSplit> {
+  const spec = glueTask(task)
+  const format = formatOf(file)
+  if (format === 'tsv') {
+    // CoLA's train/dev have no header; its test file does ("index sentence").
+    const firstLine = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split('\n', 1)[0] : ''
+    const hasHeader = !spec.headerless || firstLine.split('\t').includes(spec.tsv.a)
+    const table = await readTable(file, { header: hasHeader })
+    if (!hasHeader) {
+      const h = spec.headerless!
+      table.rows = table.rows.filter((r) => {
+        const n = Object.keys(r.cells).length
+        if (n !== h.columns) table.problems.push({ line: r.line, reason: `expected ${h.columns} columns, found ${n}` })
+        return n === h.columns
+      })
+      return applyMapping(table, { a: String(h.a), label: String(h.label), labelNames: spec.labelNames }, task)
     }
-    let label: number | null = null
-    if (li !== null) {
-      const raw = record[li].trim()
-      const id = spec.labelIds ? spec.labelIds[raw] : /^\d+$/.test(raw) ? Number(raw) : undefined
-      if (id === undefined || id < 0 || id >= spec.labelNames.length) {
-        problems.push({ line, reason: `label ${JSON.stringify(raw)} is not one of ${spec.labelIds ? Object.keys(spec.labelIds).join(', ') : `0..${spec.labelNames.length - 1}`}` })
-        continue
-      }
-      label = id
+    for (const col of [spec.tsv.a, spec.tsv.b]) {
+      if (col && !table.columns.includes(col)) throw new Error(`${file}: no "${col}" column for GLUE ${task} (header: ${table.columns.join(', ')})`)
     }
-    examples.push({ a: record[ai], b: bi === null ? null : record[bi], label, line })
+    const labelled = table.columns.includes(spec.tsv.label) // GLUE test files have no label column
+    return applyMapping(
+      table,
+      {
+        a: spec.tsv.a,
+        b: spec.tsv.b,
+        label: labelled ? spec.tsv.label : null,
+        regression: spec.regression,
+        labelIds: spec.tsv.labelIds,
+        labelNames: spec.labelNames,
+      },
+      task,
+    )
   }
-  return { task, file, labelNames: spec.labelNames, examples, problems }
+  const table = await readTable(file)
+  for (const col of [spec.hf.a, spec.hf.b]) {
+    if (col && !table.columns.includes(col)) throw new Error(`${file}: no "${col}" column for Hugging Face glue/${task} (columns: ${table.columns.join(', ')})`)
+  }
+  return applyMapping(
+    table,
+    {
+      a: spec.hf.a,
+      b: spec.hf.b,
+      label: table.columns.includes('label') ? 'label' : null,
+      regression: spec.regression,
+      labelNames: spec.labelNames,
+      minusOneIsUnlabelled: true,
+    },
+    task,
+  )
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Tokenizer } from '@huggingface/tokenizers'
 import { describe, expect, it } from 'vitest'
-import { loadGlueTsv } from '../data/glue'
+import { loadGlue } from '../data/glue'
 import { sharedData } from '../../../test-support/services'
 import { truncateLongestFirst, WordPieceTokenizer } from './wordpiece'
 
@@ -28,13 +28,13 @@ describe('WordPiece tokenizer', () => {
     for (const [tok, id] of Object.entries(vocab)) if (ours.vocab.get(tok) !== id) throw new Error(`vocab differs at ${tok}`)
   })
 
-  it('gives the reference ids and token_type_ids for every MRPC pair (train, dev, test: 5,801)', () => {
+  it('gives the reference ids and token_type_ids for every MRPC pair (train, dev, test: 5,801)', async () => {
     const ref = reference()
     const files = ['mrpc/train.tsv', 'mrpc/dev.tsv', 'mrpc/msr_paraphrase_test.txt']
     let pairs = 0
     const mismatches: string[] = []
     for (const f of files) {
-      for (const ex of loadGlueTsv('mrpc', path.join(DATA, f)).examples) {
+      for (const ex of (await loadGlue('mrpc', path.join(DATA, f))).examples) {
         const got = ours.encode(ex.a, ex.b, 100_000)
         const want = ref.encode(ex.a, { text_pair: ex.b, return_token_type_ids: true })
         if (got.ids.join() !== want.ids.join() || got.tokenTypeIds.join() !== want.token_type_ids.join()) mismatches.push(`${f}:${ex.line}`)

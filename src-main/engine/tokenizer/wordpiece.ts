@@ -4,6 +4,7 @@
 // continuations. Pairs encode as [CLS] a [SEP] b [SEP] with token_type_ids, and
 // truncate with the fast tokenizer's longest_first rule.
 import fs from 'node:fs'
+import path from 'node:path'
 
 export interface Encoding {
   ids: number[]
@@ -90,6 +91,25 @@ export class WordPieceTokenizer {
     const lines = fs.readFileSync(file, 'utf8').split('\n')
     if (lines.at(-1) === '') lines.pop()
     return new WordPieceTokenizer(lines.map((l) => l.replace(/\r$/, '')))
+  }
+
+  // A model folder's tokenizer: vocab.txt, else the WordPiece vocabulary inside
+  // tokenizer.json. Only uncased BERT tokenizers are supported; a cased one is refused.
+  static fromModelDir(dir: string): WordPieceTokenizer {
+    const cfgFile = path.join(dir, 'tokenizer_config.json')
+    if (fs.existsSync(cfgFile)) {
+      const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as { do_lower_case?: boolean }
+      if (cfg.do_lower_case === false) throw new Error(`${cfgFile}: do_lower_case is false; only uncased BERT tokenizers are supported`)
+    }
+    const vocabFile = path.join(dir, 'vocab.txt')
+    if (fs.existsSync(vocabFile)) return WordPieceTokenizer.fromVocabFile(vocabFile)
+    const jsonFile = path.join(dir, 'tokenizer.json')
+    if (!fs.existsSync(jsonFile)) throw new Error(`${dir}: no vocab.txt or tokenizer.json`)
+    const model = (JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as { model?: { type?: string; vocab?: Record<string, number> } }).model
+    if (model?.type !== 'WordPiece' || !model.vocab) throw new Error(`${jsonFile}: model.type is ${JSON.stringify(model?.type)}, not a WordPiece vocabulary`)
+    const tokens: string[] = []
+    for (const [tok, id] of Object.entries(model.vocab)) tokens[id] = tok
+    return new WordPieceTokenizer(tokens)
   }
 
   // Text -> WordPiece token ids, without special tokens.

@@ -5,7 +5,7 @@ import { RUN_STATUSES } from '../../contract/types'
 import type { AppServices } from '../../services/app-services'
 import { initRandomCheckpoint, PRESETS, type Preset } from '../../engine/bert/init-checkpoint'
 import { loadPredictor } from '../../engine/bert/predict'
-import { loadGlueTsv } from '../../engine/data/glue'
+import { loadGlue } from '../../engine/data/glue'
 import { glueDatasetRequest, pull, type HubOptions } from '../../engine/hub/hub'
 import { defaultDataDir } from '../../services/data-dir'
 import { createNodeServices } from '../node-host'
@@ -136,9 +136,8 @@ model
     console.log(got.dir)
   })
 
-program
-  .command('data')
-  .description('datasets')
+const data = program.command('data').description('datasets')
+data
   .command('pull <name>')
   .description('download a GLUE task (glue/mrpc, glue/rte, …) from the Hugging Face hub into the cache')
   .option('--offline', 'use only the cache and say what is missing (also HF_HUB_OFFLINE=1)')
@@ -146,8 +145,43 @@ program
     const req = glueDatasetRequest(name)
     const got = await pull(hubOptions(o.offline), 'dataset', req.repoId, { files: req.files })
     console.log(`${name} (${req.repoId}@${got.commit.slice(0, 12)}): ${got.files.join(', ')}`)
-    console.log(got.dir)
+    console.log(path.join(got.dir, name.split('/')[1]))
   })
+
+data
+  .command('show <dir>')
+  .description('a dataset folder (GLUE TSV, or hub parquet/jsonl): splits, label balance, lengths, rows it cannot use')
+  .option('--task <task>', 'GLUE task (default: from the folder name)')
+  .option('--tokenizer <modelDir>', 'count lengths in this model\'s tokens (default: words)')
+  .option('--json', 'machine-readable output')
+  .action((dir: string, o: { task?: string; tokenizer?: string; json?: boolean }) =>
+    withServices(async (s) => {
+      const d = await s.call('datasets.open', { path: dir, task: o.task, tokenizerModel: o.tokenizer })
+      if (o.json) return printJson(d)
+      console.log(`${d.taskName} (${d.regression ? 'regression' : d.labelNames.join(' / ')}) in ${d.dir}`)
+      for (const sp of d.splits) {
+        const labels = sp.labelCounts.map((l) => `${l.label} ${l.count}`).join(', ')
+        const st = sp.lengthStats
+        console.log(`  ${sp.name}: ${sp.examples} examples (${labels}); ${sp.lengthUnit} mean ${st.mean.toFixed(1)}, p95 ${st.p95}, max ${st.max}`)
+        for (const p of sp.firstProblems) console.log(`    ${sp.where} ${p.line}: ${p.reason}`)
+        if (sp.problems > sp.firstProblems.length) console.log(`    … ${sp.problems - sp.firstProblems.length} more rows not used`)
+      }
+    }),
+  )
+
+model
+  .command('show <dir>')
+  .description('a model folder: architecture, parameter count, size, tokenizer, whether the weights are random')
+  .option('--json', 'machine-readable output')
+  .action((dir: string, o: { json?: boolean }) =>
+    withServices(async (s) => {
+      const m = await s.call('models.inspect', { path: dir })
+      if (o.json) return printJson(m)
+      console.log(`${m.architecture}: ${m.layers} layers, hidden ${m.hidden}, ${m.heads} heads × ${m.headSize}, FFN ${m.intermediate}, vocab ${m.vocabSize}`)
+      console.log(`${m.parametersInFile.toLocaleString('en-US')} parameters in ${path.basename(m.weightsFile)} (${formatBytes(m.weightsBytes)}); labels ${m.labels.join(', ')}`)
+      if (m.randomWeights) console.log(`weights: ${m.randomWeights}`)
+    }),
+  )
 
 program
   .command('predict')
@@ -158,14 +192,14 @@ program
   .option('--file <tsv>', 'MRPC-style TSV (#1 String, #2 String): prints line, label and probabilities per row')
   .option('--max-length <n>', 'truncate pairs to this many tokens', (v) => Number(v), 128)
   .option('--json', 'machine-readable output')
-  .action((o: { model: string; a?: string; b?: string; file?: string; maxLength: number; json?: boolean }) => {
+  .action(async (o: { model: string; a?: string; b?: string; file?: string; maxLength: number; json?: boolean }) => {
     if (!o.file && o.a === undefined) throw new Error('give --a (and --b) or --file')
     const predictor = loadPredictor(o.model, o.maxLength)
     if (predictor.newlyInitialized.length) {
       console.error(`note: ${predictor.newlyInitialized.join(', ')} not in the checkpoint; freshly initialized (predictions are not meaningful)`)
     }
     if (o.file) {
-      const split = loadGlueTsv('mrpc', o.file)
+      const split = await loadGlue('mrpc', o.file)
       for (const p of split.problems) console.error(`${o.file}:${p.line}: skipped: ${p.reason}`)
       const preds = predictor.predict(split.examples)
       if (o.json) return printJson(split.examples.map((e, i) => ({ line: e.line, ...preds[i] })))

@@ -1,0 +1,67 @@
+// What the Models page shows about a Hugging Face model folder without loading
+// the weights: the architecture from config.json, the parameter count from the
+// weights file's header, sizes on disk, the tokenizer files, and whether the
+// weights are the workbench's seeded random ones.
+import fs from 'node:fs'
+import path from 'node:path'
+import { numLabels, parameterCount, parseBertConfig, sequenceClassificationParams } from './config'
+import { readSafetensorsHeader } from './safetensors'
+import { readTorchBin } from './torch-bin'
+import type { ModelInfo } from '../../contract/types'
+
+export type { ModelInfo }
+
+export function inspectModel(dir: string): ModelInfo {
+  const configFile = path.join(dir, 'config.json')
+  if (!fs.existsSync(configFile)) throw new Error(`${dir}: no config.json (is this a Hugging Face model folder?)`)
+  let raw: Record<string, unknown>
+  try {
+    raw = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>
+  } catch (err) {
+    throw new Error(`${configFile}: not valid JSON (${(err as Error).message})`)
+  }
+  const c = parseBertConfig(raw, configFile)
+  const st = path.join(dir, 'model.safetensors')
+  const bin = path.join(dir, 'pytorch_model.bin')
+  const weightsFile = fs.existsSync(st) ? st : fs.existsSync(bin) ? bin : null
+  if (!weightsFile) throw new Error(`${dir}: no model.safetensors or pytorch_model.bin`)
+  let tensors: { dtype: string; shape: number[] }[]
+  let metadata: Record<string, string> = {}
+  if (weightsFile === st) ({ tensors, metadata } = readSafetensorsHeader(st))
+  else tensors = [...readTorchBin(bin).tensors.values()]
+  const dtypes: Record<string, number> = {}
+  let inFile = 0
+  for (const t of tensors) {
+    const n = t.shape.reduce((a, d) => a * d, 1)
+    dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + n
+    inFile += n
+  }
+  const labelCount = numLabels(c)
+  const labels = Array.from({ length: labelCount }, (_, i) => c.id2label?.[String(i)] ?? `LABEL_${i}`)
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+    .map((name) => ({ name, bytes: fs.statSync(path.join(dir, name)).size }))
+  return {
+    dir,
+    config: raw,
+    architecture: Array.isArray(raw.architectures) ? String(raw.architectures[0]) : `${String(raw.model_type ?? 'bert')} (no architectures key)`,
+    layers: c.num_hidden_layers,
+    hidden: c.hidden_size,
+    heads: c.num_attention_heads,
+    headSize: c.hidden_size / c.num_attention_heads,
+    intermediate: c.intermediate_size,
+    vocabSize: c.vocab_size,
+    maxPositions: c.max_position_embeddings,
+    labels,
+    weightsFile,
+    weightsBytes: fs.statSync(weightsFile).size,
+    dtypes,
+    parametersInFile: inFile,
+    parametersForClassification: parameterCount(sequenceClassificationParams(c, labelCount)),
+    tensors: tensors.length,
+    randomWeights: metadata.tbw_weights?.startsWith('RANDOM') ? metadata.tbw_weights : null,
+    tokenizerFiles: files.map((f) => f.name).filter((f) => /^(vocab\.txt|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json)$/.test(f)),
+    files,
+  }
+}
