@@ -2,6 +2,7 @@
 // fast ops. Included last by variant_*.cpp, which define TBW_NS.
 #pragma once
 #include "attention/flash_impl.h"
+#include "block_cache.h"
 #include "attention/naive_impl.h"
 #include "fma_peak_impl.h"
 #include "gemm/gemm_driver.h"
@@ -61,8 +62,8 @@ class CpuBackend final : public Backend {
   explicit CpuBackend(const char* name) : name_(name) {}
   const char* name() const override { return name_; }
 
-  void* alloc(size_t bytes) override { return std::aligned_alloc(64, ((bytes + 63) / 64) * 64 + 64); }
-  void release(void* p) override { std::free(p); }
+  void* alloc(size_t bytes) override { return blocks_.alloc(bytes); }
+  void release(void* p) override { blocks_.release(p); }
   void upload(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void download(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void fill_zero(void* p, size_t bytes) override { std::memset(p, 0, bytes); }
@@ -222,6 +223,7 @@ class CpuBackend final : public Backend {
 
  private:
   const char* name_;
+  BlockCache blocks_;
 };
 
 }  // namespace TBW_NS

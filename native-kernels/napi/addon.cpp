@@ -6,6 +6,7 @@
 
 void register_kernel_bindings(Napi::Env env, Napi::Object exports);
 void register_model_bindings(Napi::Env env, Napi::Object exports);
+void register_optim_bindings(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -85,6 +86,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("dot", Napi::Function::New(env, Dot));
   register_kernel_bindings(env, exports);
   register_model_bindings(env, exports);
+  register_optim_bindings(env, exports);
   return exports;
 }
 

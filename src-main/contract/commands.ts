@@ -3,6 +3,7 @@
 // this map; an input that fails its schema never reaches a service.
 import { z } from 'zod'
 import { GLUE_TASK_IDS } from '../engine/data/tasks'
+import { FinetuneParams } from './finetune'
 import type {
   ActiveJob,
   DatasetSummary,
@@ -39,6 +40,7 @@ export const SelfTestParams = z
 
 export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('engine-selftest'), params: SelfTestParams.default(SelfTestParams.parse({})) }).strict(),
+  z.object({ kind: z.literal('finetune'), params: FinetuneParams, name: z.string().min(1).max(200).optional() }).strict(),
 ])
 export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']

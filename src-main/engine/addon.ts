@@ -29,6 +29,37 @@ export interface BertStepConfig {
   flashAttention?: boolean // default true; false: naive attention (materialized softmax)
 }
 
+export interface AdamWHyper {
+  lr: number
+  beta1?: number
+  beta2?: number
+  eps?: number
+  weightDecay?: number
+  step: number
+}
+
+// transformers' Adafactor with relative_step=False (an explicit lr).
+export interface AdafactorHyper {
+  lr: number
+  eps1?: number
+  eps2?: number
+  clipThreshold?: number
+  decayRate?: number
+  beta1?: number // <= 0: no first moment
+  weightDecay?: number
+  scaleParameter?: boolean
+  step: number
+}
+
+export interface SgdHyper {
+  lr: number
+  momentum?: number
+  dampening?: number
+  weightDecay?: number
+  nesterov?: boolean
+  step: number
+}
+
 // The native surface (napi/addon.cpp, napi/kernels.cpp). Backward calls accumulate into gradients.
 export interface NativeKernels {
   capabilities(): KernelCapabilities
@@ -98,6 +129,23 @@ export interface NativeKernels {
     loraGrads: (F32 | null)[] | null,
     logitsOut: F32,
   ): number
+  // Optimizers (napi/optim.cpp), in place; `step` is the 1-based update number.
+  adamwUpdate(backend: KernelVariant, p: F32, g: F32, m: F32, v: F32, h: AdamWHyper): void
+  adafactorUpdate(
+    backend: KernelVariant,
+    p: F32,
+    g: F32,
+    row: F32OrNull,
+    col: F32OrNull,
+    v: F32OrNull,
+    m: F32OrNull,
+    rows: number,
+    cols: number,
+    h: AdafactorHyper,
+  ): void
+  sgdUpdate(backend: KernelVariant, p: F32, g: F32, buf: F32OrNull, h: SgdHyper): void
+  // Global L2 norm of all gradients; scales them to maxNorm when above it (maxNorm <= 0: only measures).
+  clipGradNorm(backend: KernelVariant, grads: F32[], maxNorm: number): number
   setThreads(n: number): number
   threads(): number
 }

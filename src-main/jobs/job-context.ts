@@ -15,6 +15,8 @@ export class JobContext {
   constructor(
     readonly runId: number,
     private readonly send: (msg: JobToHost) => void,
+    readonly runDir = '',
+    readonly dataDir = '',
   ) {}
 
   requestCancel(): void {
@@ -38,6 +40,11 @@ export class JobContext {
 
   log(message: string, level: 'info' | 'warn' | 'error' = 'info'): void {
     this.send({ type: 'log', level, message })
+  }
+
+  // A file or folder this run produced; the host records its size and sha256.
+  artifact(kind: string, path: string): void {
+    this.send({ type: 'artifact', kind, path })
   }
 }
 

@@ -3,6 +3,7 @@
 import { JobSpec } from '../contract/commands'
 import { JobCancelled, JobContext } from './job-context'
 import type { HostToJob, JobToHost } from './protocol'
+import { runFinetune } from './finetune'
 import { runSelfTest } from './selftest'
 
 interface ParentPort {
@@ -42,6 +43,8 @@ async function runJob(ctx: JobContext, spec: JobSpec): Promise<Record<string, un
   switch (spec.kind) {
     case 'engine-selftest':
       return runSelfTest(ctx, spec.params)
+    case 'finetune':
+      return runFinetune(ctx, spec.params)
   }
 }
 
@@ -59,7 +62,7 @@ io.onMessage((msg) => {
     io.sendAndExit({ type: 'failed', error: `invalid job spec: ${spec.error.message}` })
     return
   }
-  ctx = new JobContext(msg.runId, (m) => io.send(m))
+  ctx = new JobContext(msg.runId, (m) => io.send(m), msg.runDir, msg.dataDir)
   runJob(ctx, spec.data).then(
     (summary) => io.sendAndExit({ type: 'done', summary }),
     (err: unknown) =>

@@ -35,7 +35,7 @@ export class AppServices {
   constructor(readonly options: AppServicesOptions) {
     fs.mkdirSync(options.dataDir, { recursive: true })
     this.db = openDatabase(databasePath(options.dataDir))
-    this.jobs = new JobService(this.db, this.bus, options.spawner)
+    this.jobs = new JobService(this.db, this.bus, options.spawner, options.dataDir)
     this.jobs.recoverOrphans()
     this.library = new LibraryService(options.dataDir, this.bus)
     const lib = this.library

@@ -78,12 +78,19 @@ export class BertClassifier {
   // frozen base's entries stay untouched in LoRA training) and `loraGrads`.
   trainStep(
     batch: Batch,
-    opts: { trainBase: boolean; hiddenDropout?: number; attentionDropout?: number; seed?: number; attention?: 'flash' | 'naive' },
+    opts: {
+      trainBase: boolean
+      alsoTrain?: Set<string> // base parameters trained besides the classifier when trainBase is false (the pooler)
+      hiddenDropout?: number
+      attentionDropout?: number
+      seed?: number
+      attention?: 'flash' | 'naive'
+    },
   ) {
     if (!batch.labels) throw new Error('trainStep needs labels')
     const logits = new Float32Array(batch.B * this.stepConfig.labels)
-    const classifier = new Set(['classifier.weight', 'classifier.bias'])
-    const grads = this.grads.map((g, i) => (opts.trainBase || classifier.has(this.names[i]) ? g : null))
+    const trained = (name: string) => opts.trainBase || name.startsWith('classifier.') || !!opts.alsoTrain?.has(name)
+    const grads = this.grads.map((g, i) => (trained(this.names[i]) ? g : null))
     const cfg = {
       ...this.stepConfig,
       hiddenDropout: opts.hiddenDropout ?? 0,

@@ -135,3 +135,12 @@ export function glueDatasetRequest(name: string): { repoId: string; files: (f: s
   const task = m[1]
   return { repoId: 'nyu-mll/glue', files: (f) => f.startsWith(`${task}/`) && f.endsWith('.parquet') }
 }
+
+// The folder of a GLUE task pulled earlier with `tbw data pull glue/<task>`.
+export function cachedGlueDir(cacheDir: string, task: string): string {
+  const base = repoCacheDir({ cacheDir }, 'dataset', 'nyu-mll/glue')
+  const ref = path.join(base, 'refs', 'main')
+  const dir = fs.existsSync(ref) ? path.join(base, 'snapshots', fs.readFileSync(ref, 'utf8').trim(), task) : null
+  if (!dir || !fs.existsSync(dir)) throw new Error(`glue/${task} is not in the cache (${base}); run \`tbw data pull glue/${task}\` or give the dataset folder`)
+  return dir
+}

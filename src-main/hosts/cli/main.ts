@@ -11,6 +11,7 @@ import { defaultDataDir } from '../../services/data-dir'
 import { createNodeServices } from '../node-host'
 import { serve } from '../serve'
 import { doctorText } from './doctor'
+import { registerFinetuneCommands } from './finetune-commands'
 import { formatBytes, formatSeconds, progressBar, table } from './format'
 
 const program = new Command('tbw')
@@ -211,6 +212,8 @@ program
     if (o.json) return console.log(JSON.stringify({ logits: [pred.logits], probs: [pred.probs] }))
     console.log(`label ${pred.label}  probs ${pred.probs.map((p) => p.toFixed(4)).join(', ')}  logits ${pred.logits.map((x) => x.toFixed(4)).join(', ')}`)
   })
+
+registerFinetuneCommands(program, withServices, hubOptions, () => path.resolve(program.opts<{ dataDir?: string }>().dataDir ?? defaultDataDir()))
 
 program
   .command('serve')

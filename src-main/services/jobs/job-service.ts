@@ -2,9 +2,12 @@
 // rows and events. The host process stays the only database writer; a job
 // that dies (even by SIGKILL) leaves its run marked 'crashed' with whatever
 // it had reported.
+import fs from 'node:fs'
+import path from 'node:path'
 import type { JobSpec } from '../../contract/commands'
 import type { ActiveJob } from '../../contract/types'
 import type { Db } from '../../db/database'
+import { addArtifact } from '../../db/artifacts'
 import { insertMetric } from '../../db/metrics'
 import { createRun, finishRun, markRunning, orphanedRuns, updateProgress } from '../../db/runs'
 import type { JobToHost } from '../../jobs/protocol'
@@ -31,6 +34,7 @@ export class JobService {
     private readonly db: Db,
     private readonly bus: EventBus,
     private readonly spawn: JobSpawner,
+    private readonly dataDir: string,
   ) {}
 
   // Runs a previous host left running can never finish: mark them crashed.
@@ -45,7 +49,7 @@ export class JobService {
   start(spec: JobSpec, name?: string): number {
     const runId = createRun(this.db, {
       kind: spec.kind,
-      name: name ?? `${spec.kind} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`,
+      name: name ?? ('name' in spec && spec.name ? spec.name : `${spec.kind} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`),
       config: spec as unknown as Record<string, unknown>,
       params: spec.params,
       hostPid: process.pid,
@@ -65,7 +69,9 @@ export class JobService {
     this.bus.emit('job.status', { runId, status: 'running', error: null })
     proc.onMessage((msg) => this.onMessage(job, msg))
     proc.onExit((code, signal) => this.onExit(job, code, signal))
-    proc.send({ type: 'start', runId, spec })
+    const runDir = path.join(this.dataDir, 'runs', String(runId))
+    fs.mkdirSync(runDir, { recursive: true })
+    proc.send({ type: 'start', runId, spec, runDir, dataDir: this.dataDir })
     return runId
   }
 
@@ -112,6 +118,14 @@ export class JobService {
         break
       case 'log':
         this.bus.emit('job.log', { runId, level: msg.level, message: msg.message })
+        break
+      case 'artifact':
+        try {
+          addArtifact(this.db, runId, msg.kind, msg.path)
+          this.bus.emit('runs.changed', { runId })
+        } catch (err) {
+          this.bus.emit('job.log', { runId, level: 'warn', message: `artifact ${msg.path} not recorded: ${(err as Error).message}` })
+        }
         break
       case 'done':
         this.finish(job, 'completed', { summary: msg.summary })

@@ -1,0 +1,56 @@
+// A fine-tune job's parameters: the schema every entry point (CLI, wizard,
+// sweeps) validates against. The defaults are the seed study's QLoRA run on
+// MRPC (LoRA r=16, alpha=16, dropout 0.05 on query/key/value, classifier
+// trainable; lr 3.9e-4, polynomial decay with warmup ratio 0.2, batch 128 with
+// gradient accumulation 2, 300 steps); SEED_DEFAULTS_SOURCE says so in the UI.
+import { z } from 'zod'
+import { GLUE_TASK_IDS } from '../engine/data/tasks'
+import { LORA_TARGETS } from '../engine/train/lora'
+import { OPTIMIZERS } from '../engine/train/optimizer'
+import { SCHEDULES } from '../engine/train/schedule'
+
+export const SEED_DEFAULTS_SOURCE =
+  'Defaults reproduce the seed study: QLoRA fine-tuning of TinyBERT 4L-312D on MRPC with LoRA r=16, alpha=16, dropout 0.05 on query/key/value, classifier trainable, lr 3.9e-4 with polynomial decay and warmup ratio 0.2, batch 128 × gradient accumulation 2, 300 steps.'
+
+const path = z.string().min(1).max(4096)
+
+export const FinetuneParams = z
+  .object({
+    model: path,
+    task: z.enum(GLUE_TASK_IDS as [string, ...string[]]),
+    data: path.optional(), // dataset folder; default: the hub cache's glue/<task>
+    method: z.enum(['lora', 'qlora', 'full']).default('lora'),
+    loraR: z.number().int().min(1).max(1024).default(16),
+    loraAlpha: z.number().positive().max(65536).default(16),
+    loraDropout: z.number().min(0).max(0.9).default(0.05),
+    targetModules: z.array(z.enum(LORA_TARGETS)).min(1).default(['query', 'key', 'value']),
+    rslora: z.boolean().default(false),
+    trainPooler: z.boolean().default(false),
+    optimizer: z.enum(OPTIMIZERS).default('adamw'),
+    lr: z.number().positive().max(10).default(3.9e-4),
+    weightDecay: z.number().min(0).max(10).default(0),
+    momentum: z.number().min(0).max(1).default(0),
+    scheduler: z.enum(SCHEDULES).default('polynomial'),
+    warmupRatio: z.number().min(0).max(1).default(0.2),
+    warmupSteps: z.number().int().min(0).default(0),
+    batchSize: z.number().int().min(1).max(4096).default(128),
+    gradAccum: z.number().int().min(1).max(1024).default(2),
+    maxGradNorm: z.number().min(0).default(1),
+    maxSteps: z.number().int().min(0).default(300),
+    epochs: z.number().positive().max(1000).default(3),
+    evalEvery: z.number().int().min(0).default(50),
+    saveEvery: z.number().int().min(0).default(100),
+    keepCheckpoints: z.number().int().min(1).max(100).default(2),
+    earlyStoppingPatience: z.number().int().min(0).default(0),
+    maxLength: z.number().int().min(8).max(8192).default(128),
+    attention: z.enum(['flash', 'naive']).default('flash'),
+    bucketing: z.boolean().default(true),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+    limitTrain: z.number().int().min(1).optional(), // use only the first N training examples (quick runs)
+    limitEval: z.number().int().min(1).optional(),
+    resumeFrom: path.optional(), // a checkpoint-<step> folder of an earlier run
+  })
+  .strict()
+
+export type FinetuneParams = z.output<typeof FinetuneParams>
+export type FinetuneInput = z.input<typeof FinetuneParams>

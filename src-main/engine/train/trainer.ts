@@ -1,0 +1,280 @@
+// The fine-tuning loop: LoRA or full fine-tuning of BertForSequenceClassification
+// with gradient accumulation, clipping, an HF-style schedule, periodic
+// evaluation, atomic checkpoints with keep-best, early stopping and exact
+// resume. Everything random (batch order, dropout masks, LoRA init) derives
+// from the seed and the step, so a resumed run repeats an uninterrupted one.
+import fs from 'node:fs'
+import { loadKernels, type KernelVariant } from '../addon'
+import type { LoadedCheckpoint } from '../bert/checkpoint'
+import { sequenceClassificationParams } from '../bert/config'
+import { BertClassifier, type Batch } from '../bert/model'
+import { collate, encodeExamples, planBatches, type EncodedSplit } from '../data/batching'
+import type { LoadedSplit } from '../data/examples'
+import type { WordPieceTokenizer } from '../tokenizer/wordpiece'
+import { checkpointDir, readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerState } from './checkpoint-io'
+import { initLora, loraScale, type LoraSettings } from './lora'
+import { taskMetrics } from './metrics'
+import { Optimizer, type OptimizerOptions, type TrainableTensor } from './optimizer'
+import { lrMultiplier, warmupSteps, type ScheduleName } from './schedule'
+
+export interface TrainSettings {
+  method: 'lora' | 'qlora' | 'full'
+  lora: LoraSettings
+  trainPooler: boolean
+  optimizer: OptimizerOptions
+  lr: number
+  scheduler: ScheduleName
+  warmupRatio: number
+  warmupSteps: number
+  batchSize: number
+  gradAccum: number
+  maxGradNorm: number
+  maxSteps: number // > 0 wins over epochs
+  epochs: number
+  evalEvery: number // 0: only at the end
+  saveEvery: number // 0: only at the end
+  keepCheckpoints: number
+  earlyStoppingPatience: number // evaluations without improvement; 0: off
+  maxLength: number
+  attention: 'flash' | 'naive'
+  bucketing: boolean
+  seed: number
+}
+
+export interface TrainCallbacks {
+  progress(fraction: number, message: string): void
+  metric(key: string, step: number, value: number): void
+  log(message: string): void
+  checkpointSaved?(dir: string, step: number): void
+  shouldStop?(): void // throws to cancel
+}
+
+export interface EvalResult {
+  loss: number
+  metrics: Record<string, number>
+  predictions: number[]
+}
+
+export interface TrainResult {
+  steps: number
+  trainableParams: number
+  totalParams: number
+  metrics: Record<string, number>
+  best: { step: number; metric: string; value: number } | null
+  checkpoint: string | null
+  bestCheckpoint: string | null
+  stoppedEarly: boolean
+}
+
+export class NonFiniteLossError extends Error {}
+
+// The classifier with LoRA adapters (or not), and the tensors the optimizer trains.
+export function buildModel(
+  ck: LoadedCheckpoint,
+  s: Pick<TrainSettings, 'method' | 'lora' | 'trainPooler' | 'seed'>,
+  labels: number,
+  backend: KernelVariant = loadKernels().capabilities().variant as KernelVariant,
+): { model: BertClassifier; tensors: TrainableTensor[] } {
+  if (s.method === 'qlora') throw new Error('QLoRA needs the nf4 kernels of the quantization issue; use --method lora or full for now')
+  const c = ck.config
+  const lora = s.method === 'lora' ? initLora(c.num_hidden_layers, c.hidden_size, s.lora, s.seed) : null
+  const model = new BertClassifier(
+    c,
+    ck.params,
+    backend,
+    lora ? { options: { r: s.lora.r, alpha: loraScale(s.lora) * s.lora.r, dropout: s.lora.dropout }, tensors: lora.map((t) => t.data) } : null,
+    labels,
+  )
+  const shapes = sequenceClassificationParams(c, labels).map((p) => p.shape)
+  const base: TrainableTensor[] = model.names
+    .map((name, i) => ({ name, shape: shapes[i], param: model.params[i], grad: model.grads[i] }))
+    .filter((t) => s.method === 'full' || t.name.startsWith('classifier.') || (s.trainPooler && t.name.startsWith('bert.pooler.')))
+  const adapters: TrainableTensor[] = (lora ?? []).flatMap((t, i) => (t.trainable ? [{ name: t.name, shape: t.shape, param: t.data, grad: model.loraGrads![i] }] : []))
+  return { model, tensors: [...adapters, ...base] }
+}
+
+// Predictions, mean loss and the task's metrics over an encoded split (batches of similar lengths, no dropout).
+export function evaluateModel(model: BertClassifier, set: EncodedSplit, labels: number, metricNames: string[], attention: 'flash' | 'naive'): EvalResult {
+  const n = set.ids.length
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => set.lengths[a] - set.lengths[b])
+  const predictions = new Array<number>(n)
+  let lossSum = 0
+  let labelled = 0
+  for (let i = 0; i < n; i += 128) {
+    const idx = order.slice(i, i + 128)
+    const batch = collate(set, idx)
+    const { logits, loss } = model.forward(batch, { attention })
+    idx.forEach((ex, row) => {
+      let best = 0
+      for (let k = 1; k < labels; k++) if (logits[row * labels + k] > logits[row * labels + best]) best = k
+      predictions[ex] = best
+    })
+    if (loss !== null) {
+      lossSum += loss * idx.length
+      labelled += idx.length
+    }
+  }
+  const metrics = labelled === n && n > 0 ? taskMetrics(metricNames, predictions, set.labels as number[]) : {}
+  return { loss: labelled ? lossSum / labelled : NaN, metrics, predictions }
+}
+
+// A small integer hash so each micro-batch gets its own dropout stream.
+const mix = (seed: number, i: number) => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(i + 1, 0xc2b2ae35)) >>> 0
+
+export class Trainer {
+  readonly model: BertClassifier
+  readonly tensors: TrainableTensor[]
+  readonly totalParams: number
+  private readonly optimizer: Optimizer
+  private readonly train: EncodedSplit
+  private readonly evalSet: EncodedSplit
+  private readonly batchesPerEpoch: number
+  readonly totalSteps: number
+  private readonly warmup: number
+
+  constructor(
+    ck: LoadedCheckpoint,
+    tok: WordPieceTokenizer,
+    trainSplit: LoadedSplit,
+    private readonly evalSplit: LoadedSplit,
+    private readonly s: TrainSettings,
+    private readonly metricNames: string[],
+    private readonly outputDir: string,
+    private readonly modelDir: string,
+    backend: KernelVariant = loadKernels().capabilities().variant as KernelVariant,
+  ) {
+    if (trainSplit.regression) throw new Error(`${trainSplit.task}: regression (MSE) training is not in the native model yet`)
+    const built = buildModel(ck, s, trainSplit.labelNames.length, backend)
+    this.model = built.model
+    this.tensors = built.tensors
+    this.totalParams = this.model.params.reduce((a, p) => a + p.length, 0)
+    this.optimizer = new Optimizer(s.optimizer, backend)
+    this.train = encodeExamples(tok, trainSplit.examples, s.maxLength)
+    this.evalSet = encodeExamples(tok, evalSplit.examples, s.maxLength)
+    if (!this.train.ids.length) throw new Error('the training split has no usable examples')
+    this.batchesPerEpoch = Math.ceil(this.train.ids.length / s.batchSize)
+    const stepsPerEpoch = Math.max(1, Math.floor(this.batchesPerEpoch / s.gradAccum))
+    this.totalSteps = s.maxSteps > 0 ? s.maxSteps : Math.ceil(s.epochs * stepsPerEpoch)
+    this.warmup = warmupSteps(this.totalSteps, s.warmupRatio, s.warmupSteps)
+  }
+
+  get trainableParams(): number {
+    return this.tensors.reduce((a, t) => a + t.param.length, 0)
+  }
+
+  // Micro-batch m of the endless, epoch-by-epoch stream of training batches.
+  private plans = new Map<number, number[][]>()
+  private microBatch(m: number): Batch {
+    const epoch = Math.floor(m / this.batchesPerEpoch)
+    let plan = this.plans.get(epoch)
+    if (!plan) {
+      plan = planBatches(this.train.lengths, { batchSize: this.s.batchSize, shuffle: true, seed: mix(this.s.seed, epoch), bucketWindow: this.s.bucketing ? 50 : 0 })
+      this.plans.clear()
+      this.plans.set(epoch, plan)
+    }
+    return collate(this.train, plan[m % this.batchesPerEpoch])
+  }
+
+  evaluate(): EvalResult {
+    return evaluateModel(this.model, this.evalSet, this.evalSplit.labelNames.length, this.metricNames, this.s.attention)
+  }
+
+  async run(cb: TrainCallbacks, resumeFrom?: string): Promise<TrainResult> {
+    const s = this.s
+    const kernels = loadKernels()
+    const main = this.metricNames[0]
+    let state: TrainerState = { step: 0, best: null, evals: [], sinceBest: 0, modelDir: this.modelDir }
+    if (resumeFrom) {
+      state = readTrainerCheckpoint(resumeFrom, this.tensors, this.optimizer)
+      cb.log(`resumed from ${resumeFrom} at step ${state.step}`)
+    }
+    let lastCheckpoint: string | null = resumeFrom ?? null
+    const saved: string[] = resumeFrom ? [resumeFrom] : []
+    const save = (step: number) => {
+      const dir = writeTrainerCheckpoint(this.outputDir, step, { ...state, step }, this.tensors, this.optimizer, s)
+      lastCheckpoint = dir
+      saved.push(dir)
+      cb.checkpointSaved?.(dir, step)
+      // Keep the newest few and the best; never a checkpoint this run resumed from.
+      const keep = new Set(saved.slice(-s.keepCheckpoints))
+      if (state.best) keep.add(checkpointDir(this.outputDir, state.best.step))
+      for (const old of saved.filter((d) => !keep.has(d) && d !== resumeFrom)) {
+        fs.rmSync(old, { recursive: true, force: true })
+        saved.splice(saved.indexOf(old), 1)
+      }
+    }
+    const doEval = (step: number) => {
+      const r = this.evaluate()
+      cb.metric('eval/loss', step, r.loss)
+      for (const [k, v] of Object.entries(r.metrics)) cb.metric(`eval/${k}`, step, v)
+      state.evals.push({ step, loss: r.loss, metrics: r.metrics })
+      const value = r.metrics[main]
+      if (value !== undefined && (!state.best || value > state.best.value)) {
+        state.best = { step, metric: main, value }
+        state.sinceBest = 0
+      } else state.sinceBest++
+      cb.log(`step ${step}: eval loss ${r.loss.toFixed(4)} ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}`)
+      return r
+    }
+    const trainable = this.tensors.map((t) => t.grad)
+    let stoppedEarly = false
+    const t0 = Date.now()
+    const firstStep = state.step + 1
+    for (let step = firstStep; step <= this.totalSteps; step++) {
+      await new Promise((resolve) => setImmediate(resolve)) // lets a cancel message in
+      cb.shouldStop?.()
+      for (const g of trainable) g.fill(0) // frozen tensors get no gradient at all
+      for (const g of this.model.loraGrads ?? []) g.fill(0)
+      let loss = 0
+      for (let j = 0; j < s.gradAccum; j++) {
+        const m = (step - 1) * s.gradAccum + j
+        const r = this.model.trainStep(this.microBatch(m), {
+          trainBase: s.method === 'full',
+          alsoTrain: s.trainPooler ? new Set(['bert.pooler.dense.weight', 'bert.pooler.dense.bias']) : undefined,
+          hiddenDropout: this.model.config.hidden_dropout_prob,
+          attentionDropout: this.model.config.attention_probs_dropout_prob,
+          seed: mix(s.seed, m),
+          attention: s.attention,
+        })
+        if (!Number.isFinite(r.loss))
+          throw new NonFiniteLossError(
+            `the training loss became ${r.loss} at step ${step}; stopped. ${lastCheckpoint ? `The last good checkpoint is ${lastCheckpoint}.` : 'No checkpoint was saved before it.'} Try a lower learning rate or max_grad_norm.`,
+          )
+        loss += r.loss / s.gradAccum
+      }
+      if (s.gradAccum > 1) for (const g of trainable) for (let i = 0; i < g.length; i++) g[i] /= s.gradAccum
+      const gradNorm = kernels.clipGradNorm(this.model.backend, trainable, s.maxGradNorm)
+      const lr = s.lr * lrMultiplier(step - 1, { name: s.scheduler, totalSteps: this.totalSteps, warmupSteps: this.warmup }, s.lr)
+      this.optimizer.step(this.tensors, lr, step)
+      state.step = step
+      cb.metric('train/loss', step, loss)
+      cb.metric('train/lr', step, lr)
+      cb.metric('train/grad_norm', step, gradNorm)
+      const done = step === this.totalSteps
+      if ((s.evalEvery > 0 && step % s.evalEvery === 0) || done) {
+        doEval(step)
+        if (s.earlyStoppingPatience > 0 && state.sinceBest >= s.earlyStoppingPatience) {
+          cb.log(`early stopping at step ${step}: no better ${main} in ${state.sinceBest} evaluations`)
+          stoppedEarly = true
+        }
+      }
+      if ((s.saveEvery > 0 && step % s.saveEvery === 0) || done || stoppedEarly) save(step)
+      const elapsed = (Date.now() - t0) / 1000
+      cb.progress(step / this.totalSteps, `step ${step}/${this.totalSteps} · loss ${loss.toFixed(4)} · ${((step - firstStep + 1) / Math.max(elapsed, 1e-9)).toFixed(2)} steps/s`)
+      if (stoppedEarly) break
+    }
+    const last = state.evals[state.evals.length - 1]
+    const bestDir = state.best && saved.includes(checkpointDir(this.outputDir, state.best.step)) ? checkpointDir(this.outputDir, state.best.step) : null
+    return {
+      steps: state.step,
+      trainableParams: this.trainableParams,
+      totalParams: this.totalParams,
+      metrics: last ? { loss: last.loss, ...last.metrics } : {},
+      best: state.best,
+      checkpoint: lastCheckpoint,
+      bestCheckpoint: bestDir,
+      stoppedEarly,
+    }
+  }
+}
+

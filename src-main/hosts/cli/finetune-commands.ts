@@ -1,0 +1,141 @@
+// `tbw finetune` and `tbw eval`.
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Command } from 'commander'
+import { FinetuneParams, SEED_DEFAULTS_SOURCE } from '../../contract/finetune'
+import { pull, type HubOptions } from '../../engine/hub/hub'
+import { evaluateCheckpoint } from '../../engine/train/evaluate-checkpoint'
+import type { AppServices } from '../../services/app-services'
+import { formatSeconds, progressBar } from './format'
+import { addSchemaOptions, pickSchemaOptions } from './schema-options'
+
+const HELP: Record<string, string> = {
+  model: 'model folder, or a hub id (owner/name) pulled into the cache',
+  task: 'GLUE task',
+  data: 'dataset folder (default: the cache of `tbw data pull glue/<task>`)',
+  method: 'lora, full, or qlora (needs the nf4 kernels)',
+  loraR: 'LoRA rank',
+  loraAlpha: 'LoRA alpha',
+  loraDropout: 'dropout on the LoRA input',
+  targetModules: 'comma-separated LoRA targets',
+  rslora: 'rsLoRA scaling alpha/sqrt(r)',
+  trainPooler: 'train the pooler too (modules_to_save)',
+  optimizer: 'optimizer',
+  lr: 'peak learning rate',
+  weightDecay: 'decoupled weight decay (not on biases and LayerNorm)',
+  momentum: 'SGD momentum',
+  scheduler: 'learning-rate schedule',
+  warmupRatio: 'warmup as a share of the steps',
+  warmupSteps: 'warmup steps (wins over the ratio)',
+  batchSize: 'examples per micro-batch',
+  gradAccum: 'micro-batches per optimizer step',
+  maxGradNorm: 'global gradient-norm clipping (0: off)',
+  maxSteps: 'optimizer steps (0: use --epochs)',
+  epochs: 'epochs when --max-steps is 0',
+  evalEvery: 'evaluate every N steps (0: only at the end)',
+  saveEvery: 'checkpoint every N steps (0: only at the end)',
+  keepCheckpoints: 'newest checkpoints kept (the best is always kept)',
+  earlyStoppingPatience: 'stop after N evaluations without a better metric (0: off)',
+  maxLength: 'truncate pairs to this many tokens',
+  attention: 'flash or naive attention',
+  bucketing: 'length bucketing of batches',
+  seed: 'seed for data order, dropout and new weights',
+  limitTrain: 'use only the first N training examples',
+  limitEval: 'use only the first N evaluation examples',
+  resumeFrom: 'resume from this checkpoint-<step> folder',
+}
+
+// A hub id becomes its cached folder (pulled now unless offline).
+async function resolveModel(model: string, hub: HubOptions): Promise<string> {
+  if (fs.existsSync(model)) return path.resolve(model)
+  if (!/^[\w.-]+\/[\w.-]+$/.test(model)) throw new Error(`model folder ${model} does not exist`)
+  return (await pull(hub, 'model', model)).dir
+}
+
+export function registerFinetuneCommands(
+  program: Command,
+  withServices: <T>(fn: (s: AppServices) => Promise<T>) => Promise<T>,
+  hubOptions: (offline?: boolean) => HubOptions,
+  dataDir: () => string,
+): void {
+  const ft = program
+    .command('finetune')
+    .description(`fine-tune a model on a GLUE task (LoRA, full) and record it as a run. ${SEED_DEFAULTS_SOURCE}`)
+    .option('--name <name>', 'run name')
+    .option('--offline', 'do not reach the hub')
+    .option('--json', 'end with one JSON line: {"run_id","trainable_params","total_params","steps","metrics","checkpoint"}')
+  addSchemaOptions(ft, FinetuneParams, HELP)
+  ft.action((o: Record<string, unknown>) =>
+    withServices(async (s) => {
+      const model = await resolveModel(String(o.model ?? ''), hubOptions(o.offline as boolean | undefined))
+      const params = { ...pickSchemaOptions(FinetuneParams, o), model }
+      for (const k of ['data', 'resumeFrom'] as const) if (typeof params[k] === 'string') params[k] = path.resolve(params[k] as string)
+      const { runId } = await s.call('jobs.start', { kind: 'finetune', params, ...(o.name ? { name: o.name } : {}) } as never)
+      const tty = process.stdout.isTTY
+      const stop = () => void s.call('jobs.cancel', { runId })
+      process.once('SIGINT', stop)
+      const status = await new Promise<{ status: string; error: string | null }>((resolve) => {
+        s.bus.subscribe((e) => {
+          if (e.name === 'job.progress' && e.payload.runId === runId && tty) process.stdout.write(`\r${progressBar(e.payload.fraction, e.payload.etaSeconds, e.payload.message)}\x1b[K`)
+          if (e.name === 'job.log' && e.payload.runId === runId && !o.json) {
+            if (tty) process.stdout.write('\r\x1b[K')
+            console.log(e.payload.message)
+          }
+          if (e.name === 'job.status' && e.payload.runId === runId && e.payload.status !== 'running') resolve(e.payload)
+        })
+      })
+      process.off('SIGINT', stop)
+      if (tty) process.stdout.write('\n')
+      const run = await s.call('runs.get', { id: runId })
+      const took = run.startedAt && run.endedAt ? (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000 : null
+      if (status.status !== 'completed') {
+        console.error(`run ${runId}: ${status.status}${status.error ? `: ${status.error}` : ''}`)
+        process.exitCode = 1
+        return
+      }
+      const sum = run.summary as Record<string, unknown>
+      if (o.json) {
+        const { run_id, trainable_params, total_params, steps, metrics, checkpoint } = sum
+        console.log(JSON.stringify({ run_id, trainable_params, total_params, steps, metrics, checkpoint }))
+        return
+      }
+      const metrics = Object.entries(sum.metrics as Record<string, number>).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')
+      console.log(`run ${runId}: completed ${sum.steps} steps in ${formatSeconds(took)}; ${metrics}`)
+      console.log(`trainable ${Number(sum.trainable_params).toLocaleString('en-US')} of ${Number(sum.total_params).toLocaleString('en-US')} parameters; checkpoint ${sum.checkpoint}`)
+    }),
+  )
+
+  program
+    .command('eval')
+    .description('score a model folder (its untrained-head baseline) or a fine-tune run / checkpoint on a GLUE split')
+    .option('--model <dir>', 'model folder (with --run: the base model to use instead of the one recorded)')
+    .option('--run <id>', 'a fine-tune run: its best checkpoint (else its last)', (v) => Number(v))
+    .option('--checkpoint <dir>', 'a checkpoint-<step> folder')
+    .requiredOption('--task <task>', 'GLUE task')
+    .option('--data <dir>', 'dataset folder (default: the hub cache)')
+    .option('--split <split>', 'dev or test', 'dev')
+    .option('--json', 'machine-readable output')
+    .action((o: { model?: string; run?: number; checkpoint?: string; task: string; data?: string; split: string; json?: boolean }) =>
+      withServices(async (s) => {
+        let checkpoint = o.checkpoint
+        if (o.run !== undefined) {
+          const run = await s.call('runs.get', { id: o.run })
+          const sum = run.summary as { best_checkpoint?: string | null; checkpoint?: string | null }
+          checkpoint = sum.best_checkpoint ?? sum.checkpoint ?? undefined
+          if (!checkpoint) throw new Error(`run ${o.run} has no checkpoint (status ${run.status})`)
+        }
+        if (!['dev', 'validation', 'test'].includes(o.split)) throw new Error(`--split must be dev or test, not ${o.split}`)
+        const r = await evaluateCheckpoint({
+          model: o.model,
+          checkpoint,
+          task: o.task,
+          data: o.data,
+          split: o.split === 'test' ? 'test' : 'validation',
+          dataDir: dataDir(),
+        })
+        if (o.json) return console.log(JSON.stringify(r))
+        const what = r.checkpoint ?? `${r.model}${r.newlyInitialized.length ? ' (untrained head: the baseline)' : ''}`
+        console.log(`${what} on ${r.task} ${r.split} (${r.examples} examples): loss ${r.loss.toFixed(4)}, ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`)
+      }),
+    )
+}
