@@ -27,7 +27,7 @@ export const FinetuneParams = z
     rslora: z.boolean().default(false),
     trainPooler: z.boolean().default(false),
     optimizer: z.enum(OPTIMIZERS).default('adamw'),
-    lr: z.number().positive().max(10).default(3.9e-4),
+    lr: z.number().positive().default(3.9e-4), // no upper bound: a diverging lr is caught by the NaN guard
     weightDecay: z.number().min(0).max(10).default(0),
     momentum: z.number().min(0).max(1).default(0),
     scheduler: z.enum(SCHEDULES).default('polynomial'),

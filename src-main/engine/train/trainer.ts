@@ -118,6 +118,8 @@ export function evaluateModel(model: BertClassifier, set: EncodedSplit, labels: 
   return { loss: labelled ? lossSum / labelled : NaN, metrics, predictions }
 }
 
+const stepOf = (dir: string) => Number(/checkpoint-(\d+)$/.exec(dir)?.[1] ?? -1)
+
 // A small integer hash so each micro-batch gets its own dropout stream.
 const mix = (seed: number, i: number) => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(i + 1, 0xc2b2ae35)) >>> 0
 
@@ -236,10 +238,13 @@ export class Trainer {
           seed: mix(s.seed, m),
           attention: s.attention,
         })
-        if (!Number.isFinite(r.loss))
+        if (!Number.isFinite(r.loss)) {
+          // The weights saved after step - 1 produced this loss; only older checkpoints are known good.
+          const good = saved.filter((d) => stepOf(d) <= step - 2 || d === resumeFrom).sort((x, y) => stepOf(x) - stepOf(y)).pop()
           throw new NonFiniteLossError(
-            `the training loss became ${r.loss} at step ${step}; stopped. ${lastCheckpoint ? `The last good checkpoint is ${lastCheckpoint}.` : 'No checkpoint was saved before it.'} Try a lower learning rate or max_grad_norm.`,
+            `the training loss became ${r.loss} at step ${step}; stopped. ${good ? `The last good checkpoint is ${good}.` : 'No good checkpoint was saved before it.'} Try a lower learning rate or max_grad_norm.`,
           )
+        }
         loss += r.loss / s.gradAccum
       }
       if (s.gradAccum > 1) for (const g of trainable) for (let i = 0; i < g.length; i++) g[i] /= s.gradAccum

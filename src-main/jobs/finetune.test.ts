@@ -1,0 +1,113 @@
+// Fine-tune jobs end to end through the job service (real job processes):
+// the seed's trainable-parameter count, exact resume after SIGKILL, and a
+// NaN loss that stops the run with a clear error.
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { FinetuneInput } from '../contract/finetune'
+import type { MetricSeries } from '../contract/types'
+import { initRandomCheckpoint } from '../engine/bert/init-checkpoint'
+import type { AppServices } from '../services/app-services'
+import { sharedData, tempDataDir, testServices, waitForEvent } from '../../test-support/services'
+
+const DATA = sharedData()
+let services: AppServices
+let model = ''
+
+beforeAll(() => {
+  model = path.join(tempDataDir('ft-model'), 'tinybert-random')
+  initRandomCheckpoint({ preset: 'tinybert-4l-312d', vocabFile: path.join(DATA, 'vocab/bert-base-uncased-vocab.txt'), outDir: model, seed: 11 })
+  services = testServices(tempDataDir('ft'))
+})
+
+afterAll(() => services?.close())
+
+const quick = (extra: Partial<FinetuneInput> = {}): FinetuneInput => ({
+  model,
+  task: 'mrpc',
+  data: path.join(DATA, 'mrpc'),
+  limitTrain: 96,
+  limitEval: 48,
+  batchSize: 8,
+  gradAccum: 2,
+  maxSteps: 24,
+  evalEvery: 6,
+  saveEvery: 3,
+  maxLength: 64,
+  seed: 7,
+  ...extra,
+})
+
+async function finish(runId: number) {
+  const ev = await waitForEvent(services, (e) => e.name === 'job.status' && e.payload.runId === runId && e.payload.status !== 'running', 120_000)
+  return ev.payload as { status: string; error: string | null }
+}
+
+const series = async (runId: number, key: string) =>
+  ((await services.call('runs.metrics', { runId, keys: [key], maxPoints: 100_000 })) as MetricSeries[])[0]?.points ?? []
+
+describe('fine-tune jobs', () => {
+  it('LoRA r=16 on q/k/v + classifier trains 120,434 of 14,350,874 parameters (the seed study)', async () => {
+    const { runId } = await services.call('jobs.start', { kind: 'finetune', params: quick({ maxSteps: 1, evalEvery: 0, saveEvery: 0 }) })
+    expect(await finish(runId)).toMatchObject({ status: 'completed' })
+    const run = await services.call('runs.get', { id: runId })
+    expect(run.summary).toMatchObject({ trainable_params: 120_434, total_params: 14_350_874, steps: 1 })
+    expect(run.params).toMatchObject({ loraR: 16, loraAlpha: 16, loraDropout: 0.05, lr: 3.9e-4, scheduler: 'polynomial', warmupRatio: 0.2 })
+  }, 120_000)
+
+  it('a run killed with SIGKILL and resumed from its last checkpoint repeats the uninterrupted run', async () => {
+    const a = (await services.call('jobs.start', { kind: 'finetune', params: quick() })).runId
+    expect(await finish(a)).toMatchObject({ status: 'completed' })
+
+    const b = (await services.call('jobs.start', { kind: 'finetune', params: quick() })).runId
+    const bDir = path.join(services.options.dataDir, 'runs', String(b))
+    const saved = () => (fs.existsSync(bDir) ? fs.readdirSync(bDir).filter((f) => /^checkpoint-\d+$/.test(f)) : [])
+    await waitForEvent(services, (e) => e.name === 'runs.changed' && e.payload.runId === b && saved().length > 0, 60_000)
+    const pid = (await services.call('jobs.active', {})).find((j) => j.runId === b)?.pid
+    expect(pid).toBeTruthy()
+    process.kill(pid!, 'SIGKILL')
+    expect(await finish(b)).toMatchObject({ status: 'crashed' })
+    const newest = saved().sort((x, y) => Number(y.split('-')[1]) - Number(x.split('-')[1]))[0]
+    const k = Number(newest.split('-')[1])
+    expect(k).toBeLessThan(24)
+
+    const c = (await services.call('jobs.start', { kind: 'finetune', params: quick({ resumeFrom: path.join(bDir, newest) }) })).runId
+    expect(await finish(c)).toMatchObject({ status: 'completed' })
+    const lossA = await series(a, 'train/loss')
+    const lossC = await series(c, 'train/loss')
+    expect(lossC.map((p) => p.step)).toEqual(lossA.filter((p) => p.step > k).map((p) => p.step))
+    for (const p of lossC) expect(Math.abs(p.value! - lossA.find((q) => q.step === p.step)!.value!)).toBeLessThanOrEqual(1e-6)
+    const sumA = (await services.call('runs.get', { id: a })).summary as { metrics: Record<string, number> }
+    const sumC = (await services.call('runs.get', { id: c })).summary as { metrics: Record<string, number> }
+    for (const [key, v] of Object.entries(sumA.metrics)) expect(Math.abs(sumC.metrics[key] - v)).toBeLessThanOrEqual(1e-6)
+    const artifacts = services.db.prepare('SELECT kind, bytes, sha256 FROM artifacts WHERE run_id = ?').all(c) as { kind: string; bytes: number; sha256: string }[]
+    expect(artifacts.length).toBeGreaterThan(0)
+    expect(artifacts[0]).toMatchObject({ kind: 'checkpoint', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })
+  }, 240_000)
+
+  it('a NaN/inf loss stops the run with a clear error naming the last good checkpoint', async () => {
+    // A few sane steps, then the same run resumed with a learning rate that diverges.
+    const sgd = { method: 'full', optimizer: 'sgd', scheduler: 'constant', evalEvery: 0 } as const
+    const ok = (await services.call('jobs.start', { kind: 'finetune', params: quick({ ...sgd, lr: 1e-3, maxSteps: 3, saveEvery: 3 }) })).runId
+    expect(await finish(ok)).toMatchObject({ status: 'completed' })
+    const good = path.join(services.options.dataDir, 'runs', String(ok), 'checkpoint-3')
+    const { runId } = await services.call('jobs.start', {
+      kind: 'finetune',
+      params: quick({ ...sgd, lr: 1e30, maxGradNorm: 0, saveEvery: 1, resumeFrom: good }),
+    })
+    const st = await finish(runId)
+    expect(st.status).toBe('failed')
+    // Step 4 uses the good weights; its update breaks them, so step 5's loss is not finite and checkpoint-4 is not "good".
+    expect(st.error).toMatch(/training loss became (NaN|Infinity|-Infinity) at step 5; stopped\. The last good checkpoint is (.*)\. Try a lower/)
+    expect(st.error).toContain(`The last good checkpoint is ${good}.`)
+  }, 120_000)
+
+  it('refuses what the native kernels cannot do yet, by name', async () => {
+    const bad = await services.dispatch('jobs.start', { kind: 'finetune', params: quick({ targetModules: ['query', 'intermediate.dense'] }) })
+    expect(bad.ok).toBe(true) // valid input; the job itself refuses
+    const st = await finish((bad as { result: { runId: number } }).result.runId)
+    expect(st.error).toMatch(/LoRA on intermediate\.dense is not in the native kernels yet/)
+    const q = (await services.call('jobs.start', { kind: 'finetune', params: quick({ method: 'qlora' }) })).runId
+    expect((await finish(q)).error).toMatch(/QLoRA needs the nf4 kernels/)
+  }, 120_000)
+})
