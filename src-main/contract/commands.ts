@@ -6,6 +6,8 @@ import { GLUE_TASK_IDS } from '../engine/data/tasks'
 import { FinetuneParams } from './finetune'
 import type {
   ActiveJob,
+  ArtifactInfo,
+  FinetuneEstimate,
   DatasetSummary,
   MetricSeries,
   ModelInfo,
@@ -69,6 +71,8 @@ export const commands = {
   'jobs.start': command<{ runId: number }>()(JobSpec),
   'jobs.cancel': command<{ cancelled: boolean }>()(z.object({ runId }).strict()),
   'jobs.active': command<ActiveJob[]>()(z.object({}).strict()),
+  'runs.artifacts': command<ArtifactInfo[]>()(z.object({ runId }).strict()),
+  'finetune.estimate': command<FinetuneEstimate>()(z.object({ params: FinetuneParams, meanTokens: z.number().positive().max(8192).default(64) }).strict()),
   'models.inspect': command<ModelInfo>()(z.object({ path: localPath }).strict()),
   'models.tokenize': command<TokenizedPair>()(z.object({ path: localPath, a: text, b: text.nullable().default(null), maxLength }).strict()),
   'hub.pull': command<{ pullId: number }>()(z.object({ kind: z.enum(['model', 'dataset']), id: z.string().min(1).max(200) }).strict()),

@@ -5,12 +5,10 @@
 // gradient accumulation 2, 300 steps); SEED_DEFAULTS_SOURCE says so in the UI.
 import { z } from 'zod'
 import { GLUE_TASK_IDS } from '../engine/data/tasks'
-import { LORA_TARGETS } from '../engine/train/lora'
-import { OPTIMIZERS } from '../engine/train/optimizer'
-import { SCHEDULES } from '../engine/train/schedule'
+import { LORA_TARGETS, OPTIMIZERS, SCHEDULES } from '../engine/train/names'
 
 export const SEED_DEFAULTS_SOURCE =
-  'Defaults reproduce the seed study: QLoRA fine-tuning of TinyBERT 4L-312D on MRPC with LoRA r=16, alpha=16, dropout 0.05 on query/key/value, classifier trainable, lr 3.9e-4 with polynomial decay and warmup ratio 0.2, batch 128 × gradient accumulation 2, 300 steps.'
+  'Defaults reproduce the seed study (TinyBERT 4L-312D on MRPC): LoRA r=16, alpha=16, dropout 0.05 on query/key/value, classifier trainable, lr 3.9e-4 with polynomial decay and warmup ratio 0.2, batch 128 × gradient accumulation 2, 300 steps. The seed used QLoRA (an nf4 base); until the nf4 kernels land, the default is LoRA on the fp32 base.'
 
 const path = z.string().min(1).max(4096)
 

@@ -157,3 +157,25 @@ export interface HubProgress {
   dir: string | null // the folder to open, when done
   error: string | null
 }
+
+// ---- Fine-tuning ----
+
+export interface FinetuneEstimate {
+  trainableParams: number
+  totalParams: number
+  totalSteps: number
+  memoryBytes: number // rough
+  secondsPerStep: number // rough
+  etaSeconds: number // rough
+  meanTokens: number // the sequence length the estimate assumed
+}
+
+export interface ArtifactInfo {
+  id: number
+  runId: number
+  kind: string
+  path: string
+  bytes: number
+  sha256: string
+  createdAt: string
+}

@@ -10,7 +10,7 @@ import type { LoadedSplit } from '../engine/data/examples'
 import { glueTask } from '../engine/data/tasks'
 import { cachedGlueDir } from '../engine/hub/hub'
 import { WordPieceTokenizer } from '../engine/tokenizer/wordpiece'
-import type { LoraTarget } from '../engine/train/lora'
+import type { LoraTarget } from '../engine/train/names'
 import { Trainer, type TrainSettings } from '../engine/train/trainer'
 import type { JobContext } from './job-context'
 

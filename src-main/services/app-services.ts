@@ -6,7 +6,10 @@ import type { CommandResponse } from '../contract/result'
 import type { SystemInfo } from '../contract/types'
 import { validateCommand } from '../contract/validate'
 import { openDatabase, type Db } from '../db/database'
+import { listArtifacts } from '../db/artifacts'
 import { metricSeries } from '../db/metrics'
+import { kernelCapabilities } from '../engine/addon'
+import { estimateFinetune } from './finetune/estimate'
 import { getRun, listRuns } from '../db/runs'
 import { databasePath } from './data-dir'
 import { EventBus } from './events'
@@ -54,6 +57,17 @@ export class AppServices {
       'jobs.start': (spec) => ({ runId: this.jobs.start(spec) }),
       'jobs.cancel': ({ runId }) => ({ cancelled: this.jobs.cancel(runId) }),
       'jobs.active': () => this.jobs.active(),
+      'runs.artifacts': ({ runId }) => {
+        if (!getRun(this.db, runId)) throw new NotFoundError(`Run ${runId} does not exist`)
+        return listArtifacts(this.db, runId)
+      },
+      'finetune.estimate': async ({ params, meanTokens }) => {
+        const model = await lib.inspectModel(params.model)
+        const caps = kernelCapabilities()
+        const variant = 'error' in caps ? 'scalar' : caps.variant
+        const threads = 'error' in caps ? 1 : caps.threads
+        return estimateFinetune(model, params, variant, threads, meanTokens)
+      },
       'models.inspect': ({ path }) => lib.inspectModel(path),
       'models.tokenize': ({ path, a, b, maxLength }) => lib.tokenize(path, a, b, maxLength),
       'hub.pull': ({ kind, id }) => {

@@ -1,6 +1,7 @@
 import { useEffect } from 'react'
 import { api } from '../lib/api'
 import { HomePage } from '../features/home/HomePage'
+import { FinetunePage } from '../features/finetune/FinetunePage'
 import { DatasetsPage } from '../features/library/DatasetsPage'
 import { ModelsPage } from '../features/library/ModelsPage'
 import { PlaceholderPage } from '../features/placeholder/PlaceholderPage'
@@ -46,6 +47,8 @@ export function App() {
           <ModelsPage />
         ) : page === 'datasets' ? (
           <DatasetsPage />
+        ) : page === 'finetune' ? (
+          <FinetunePage />
         ) : (
           <PlaceholderPage page={info} />
         )}

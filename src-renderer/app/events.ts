@@ -1,5 +1,6 @@
 // Routes server events into the stores (setState from outside React).
 import { api } from '../lib/api'
+import { useFinetuneStore } from '../features/finetune/store'
 import { useLibraryStore } from '../features/library/store'
 import { useRunsStore } from '../features/runs/store'
 import { useAppStore } from './store'
@@ -18,6 +19,7 @@ export function wireEvents(): () => void {
           etaSeconds: e.payload.etaSeconds,
           message: e.payload.message,
         })
+        useFinetuneStore.getState().onProgress(e.payload.runId, e.payload.fraction, e.payload.etaSeconds, e.payload.message)
         runs.patchRun(e.payload.runId, {
           progress: e.payload.fraction,
           progressMessage: e.payload.message,
@@ -26,8 +28,10 @@ export function wireEvents(): () => void {
         break
       case 'job.metric':
         runs.appendPoint(e.payload.runId, e.payload.key, { step: e.payload.step, value: e.payload.value, wallTime: e.payload.wallTime })
+        useFinetuneStore.getState().onMetric(e.payload.runId, e.payload.key, { step: e.payload.step, value: e.payload.value, wallTime: e.payload.wallTime })
         break
       case 'job.status':
+        useFinetuneStore.getState().onStatus(e.payload.runId, e.payload.status, e.payload.error)
         if (e.payload.status === 'running') app.upsertJob(e.payload.runId, { status: 'running' })
         else {
           app.upsertJob(e.payload.runId, { status: e.payload.status, etaSeconds: 0 })

@@ -11,11 +11,7 @@ export const PAGES: PageInfo[] = [
   { id: 'home', label: 'Home' },
   { id: 'models', label: 'Models' },
   { id: 'datasets', label: 'Datasets' },
-  {
-    id: 'finetune',
-    label: 'Fine-tune',
-    coming: 'A wizard for LoRA, QLoRA and full fine-tuning with the seed study’s defaults (LoRA r=16, alpha=16, dropout 0.05 on query/key/value, classifier trainable), checkpoints and exact resume.',
-  },
+  { id: 'finetune', label: 'Fine-tune' },
   {
     id: 'quantize',
     label: 'Quantize',

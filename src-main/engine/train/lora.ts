@@ -4,9 +4,7 @@
 // target keeps B = 0 and is not trained, so it adds nothing to the output.
 import { seededRandom } from '../data/batching'
 
-export const LORA_TARGETS = ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'] as const
-export type LoraTarget = (typeof LORA_TARGETS)[number]
-export const NATIVE_LORA_TARGETS: LoraTarget[] = ['query', 'key', 'value']
+import { NATIVE_LORA_TARGETS, type LoraTarget } from './names'
 
 export interface LoraSettings {
   r: number

@@ -4,8 +4,7 @@
 // LayerNorm weights.
 import { loadKernels, type KernelVariant } from '../addon'
 
-export const OPTIMIZERS = ['adamw', 'adafactor', 'sgd'] as const
-export type OptimizerName = (typeof OPTIMIZERS)[number]
+import type { OptimizerName } from './names'
 
 export interface OptimizerOptions {
   name: OptimizerName

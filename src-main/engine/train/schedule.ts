@@ -1,8 +1,7 @@
 // Learning-rate schedules with Hugging Face transformers' semantics
 // (get_scheduler + LambdaLR): the multiplier for optimizer step k (0-based:
 // the first update uses k = 0, so warmup starts at lr 0, as in HF).
-export const SCHEDULES = ['linear', 'cosine', 'constant', 'constant_with_warmup', 'polynomial'] as const
-export type ScheduleName = (typeof SCHEDULES)[number]
+import type { ScheduleName } from './names'
 
 export interface ScheduleOptions {
   name: ScheduleName

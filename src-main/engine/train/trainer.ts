@@ -15,7 +15,8 @@ import { checkpointDir, readTrainerCheckpoint, writeTrainerCheckpoint, type Trai
 import { initLora, loraScale, type LoraSettings } from './lora'
 import { taskMetrics } from './metrics'
 import { Optimizer, type OptimizerOptions, type TrainableTensor } from './optimizer'
-import { lrMultiplier, warmupSteps, type ScheduleName } from './schedule'
+import type { ScheduleName } from './names'
+import { lrMultiplier, warmupSteps } from './schedule'
 
 export interface TrainSettings {
   method: 'lora' | 'qlora' | 'full'

@@ -68,7 +68,7 @@ export function registerFinetuneCommands(
   ft.action((o: Record<string, unknown>) =>
     withServices(async (s) => {
       const model = await resolveModel(String(o.model ?? ''), hubOptions(o.offline as boolean | undefined))
-      const params = { ...pickSchemaOptions(FinetuneParams, o), model }
+      const params: Record<string, unknown> = { ...pickSchemaOptions(FinetuneParams, o), model }
       for (const k of ['data', 'resumeFrom'] as const) if (typeof params[k] === 'string') params[k] = path.resolve(params[k] as string)
       const { runId } = await s.call('jobs.start', { kind: 'finetune', params, ...(o.name ? { name: o.name } : {}) } as never)
       const tty = process.stdout.isTTY
