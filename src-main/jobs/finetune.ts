@@ -37,6 +37,8 @@ export function trainSettings(p: FinetuneParams): TrainSettings {
     attention: p.attention,
     bucketing: p.bucketing,
     seed: p.seed,
+    hiddenDropout: p.hiddenDropout,
+    attentionDropout: p.attentionDropout,
   }
 }
 

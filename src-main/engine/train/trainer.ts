@@ -40,6 +40,9 @@ export interface TrainSettings {
   attention: 'flash' | 'naive'
   bucketing: boolean
   seed: number
+  // Dropout overrides (default: the model config's hidden_dropout_prob / attention_probs_dropout_prob)
+  hiddenDropout?: number
+  attentionDropout?: number
 }
 
 export interface TrainCallbacks {
@@ -234,8 +237,8 @@ export class Trainer {
         const r = this.model.trainStep(this.microBatch(m), {
           trainBase: s.method === 'full',
           alsoTrain: s.trainPooler ? new Set(['bert.pooler.dense.weight', 'bert.pooler.dense.bias']) : undefined,
-          hiddenDropout: this.model.config.hidden_dropout_prob,
-          attentionDropout: this.model.config.attention_probs_dropout_prob,
+          hiddenDropout: s.hiddenDropout ?? this.model.config.hidden_dropout_prob,
+          attentionDropout: s.attentionDropout ?? this.model.config.attention_probs_dropout_prob,
           seed: mix(s.seed, m),
           attention: s.attention,
         })

@@ -40,6 +40,8 @@ const HELP: Record<string, string> = {
   attention: 'flash or naive attention',
   bucketing: 'length bucketing of batches',
   seed: 'seed for data order, dropout and new weights',
+  hiddenDropout: 'hidden dropout (default: the model config\'s)',
+  attentionDropout: 'attention-probability dropout (default: the model config\'s)',
   limitTrain: 'use only the first N training examples',
   limitEval: 'use only the first N evaluation examples',
   resumeFrom: 'resume from this checkpoint-<step> folder',
