@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../gemm/aligned_buffer.h"
+#include "tbw/fast_exp.h"
 #include "tbw/optim_hyper.h"
 #include "tbw/rng.h"
 #include "tbw/threadpool.h"
@@ -100,7 +101,7 @@ inline void layernorm_backward(float* dinp, float* dweight, float* dbias, const 
 // ---- activations, residual, dropout ----------------------------------------------------------
 inline void gelu_forward(float* out, const float* inp, long n) {
   for_chunks(n, [&](long b, long e) {
-    for (long i = b; i < e; i++) out[i] = 0.5f * inp[i] * (1.f + std::erf(inp[i] * 0.70710678118654752f));
+    for (long i = b; i < e; i++) out[i] = inp[i] * fast_normal_cdf(inp[i]);
   });
 }
 
@@ -108,8 +109,7 @@ inline void gelu_backward(float* dinp, const float* inp, const float* dout, long
   for_chunks(n, [&](long b, long e) {
     for (long i = b; i < e; i++) {
       const float x = inp[i];
-      const float cdf = 0.5f * (1.f + std::erf(x * 0.70710678118654752f));
-      dinp[i] += dout[i] * (cdf + x * 0.3989422804014327f * std::exp(-0.5f * x * x));
+      dinp[i] += dout[i] * (fast_normal_cdf(x) + x * 0.3989422804014327f * fast_exp_nonpos(-0.5f * x * x));
     }
   });
 }
@@ -141,12 +141,36 @@ inline void residual_backward(float* da, float* db, const float* dout, long n) {
   });
 }
 
+// Inverted dropout over elements [b, e) with the mask of rng.h's dropout_scale,
+// written so the loop vectorizes: 32-bit lanes, the seed's words hoisted.
+// out[i] = in[i] * keep(i) (or += when accumulating).
+template <bool Accumulate>
+inline void dropout_span(float* out, const float* in, long b, long e, float p, uint64_t seed) {
+  const uint32_t lo = (uint32_t)seed;
+  const float scale = 1.f / (1.f - p);
+  while (b < e) {
+    // The index's high word is constant within each 2^32 block.
+    const long block_end = std::min(e, ((b >> 32) + 1) << 32);
+    const uint32_t hi = (uint32_t)(seed >> 32) ^ ((uint32_t)(b >> 32) * 0x9E3779B9u);
+    const uint32_t i0 = (uint32_t)b, n = (uint32_t)(block_end - b);
+    float* o = out + b;
+    const float* x = in + b;
+    for (uint32_t j = 0; j < n; j++) {
+      const uint32_t h = mix32(mix32((i0 + j) ^ lo) ^ hi);
+      const float keep = float(h >> 8) * (1.0f / 16777216.0f) < p ? 0.f : scale;
+      if (Accumulate) o[j] += x[j] * keep;
+      else o[j] = x[j] * keep;
+    }
+    b = block_end;
+  }
+}
+
 inline void dropout_forward(float* out, const float* inp, long n, float p, uint64_t seed) {
   for_chunks(n, [&](long b, long e) {
     if (p <= 0.f)
       for (long i = b; i < e; i++) out[i] = inp[i];
     else
-      for (long i = b; i < e; i++) out[i] = inp[i] * dropout_scale(seed, i, p);
+      dropout_span<false>(out, inp, b, e, p, seed);
   });
 }
 
@@ -155,7 +179,7 @@ inline void dropout_backward(float* dinp, const float* dout, long n, float p, ui
     if (p <= 0.f)
       for (long i = b; i < e; i++) dinp[i] += dout[i];
     else
-      for (long i = b; i < e; i++) dinp[i] += dout[i] * dropout_scale(seed, i, p);
+      dropout_span<true>(dinp, dout, b, e, p, seed);
   });
 }
 

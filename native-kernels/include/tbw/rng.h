@@ -12,9 +12,22 @@ inline uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Uniform in [0, 1) with 24 bits.
+// A 32-bit integer hash (Wellons' lowbias32): 32-bit multiplies only, so
+// loops over elements vectorize (64-bit multiplies do not on AVX-512F/AVX2).
+inline uint32_t mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
+}
+
+// Uniform in [0, 1) with 24 bits, from (seed, i): two rounds of mix32 over the
+// index's low word keyed by the seed's low word, then its high words.
 inline float uniform01(uint64_t seed, uint64_t i) {
-  return float(splitmix64(seed ^ splitmix64(i)) >> 40) * (1.0f / 16777216.0f);
+  const uint32_t h = mix32(mix32((uint32_t)i ^ (uint32_t)seed) ^ (uint32_t)(seed >> 32) ^ ((uint32_t)(i >> 32) * 0x9E3779B9u));
+  return float(h >> 8) * (1.0f / 16777216.0f);
 }
 
 // Inverted dropout: the multiplier of element i (0 or 1/(1-p)).
