@@ -153,7 +153,9 @@ def model_batch(m=MODEL):
     return ids, tt, mask, labels
 
 
-def bert_model_fixture(m=MODEL, file="bert_model.bin", sample_large=False):
+def make_model(m=MODEL):
+    """The fixture model in float64: parameters P (HF names), LoRA A/B per layer and projection, and
+    forward(use_lora) -> (logits, loss) on model_batch(m)."""
     C, NH, HS = m["C"], m["NH"], m["C"] // m["NH"]
     specs = model_param_specs(m)
     P = {name: torch.tensor(random_vec(int(np.prod(shape)), 3000 + i, lo, hi).reshape(shape), dtype=torch.float64, requires_grad=True)
@@ -195,6 +197,12 @@ def bert_model_fixture(m=MODEL, file="bert_model.bin", sample_large=False):
         logits = pooled @ P["classifier.weight"].T + P["classifier.bias"]
         return logits, torch.nn.functional.cross_entropy(logits, torch.tensor(labels))
 
+    return specs, P, lora, forward
+
+
+def bert_model_fixture(m=MODEL, file="bert_model.bin", sample_large=False):
+    C = m["C"]
+    specs, P, lora, forward = make_model(m)
     logits, loss = forward(False)
     loss.backward()
     tensors = [("logits", logits.detach().numpy()), ("loss", np.array([loss.item()]))]
@@ -210,6 +218,62 @@ def bert_model_fixture(m=MODEL, file="bert_model.bin", sample_large=False):
                 for l in range(m["L"]) for proj in ("query", "key", "value") for ab in "AB"]
     tensors += [("lora_d:classifier.weight", P["classifier.weight"].grad.numpy()), ("lora_d:classifier.bias", P["classifier.bias"].grad.numpy())]
     write_fixture(os.path.join(OUT, file), tensors)
+
+
+def hf_polynomial(k, total=10, warmup=2, lr=1e-2, lr_end=1e-7, power=1.0):
+    """transformers.get_polynomial_decay_schedule_with_warmup's multiplier for step k (0-based)."""
+    if k < warmup:
+        return k / max(1, warmup)
+    if k > total:
+        return lr_end / lr
+    return ((lr - lr_end) * (1 - (k - warmup) / (total - warmup)) ** power + lr_end) / lr
+
+
+def hf_cosine(k, total=10, warmup=2):
+    if k < warmup:
+        return k / max(1, warmup)
+    progress = (k - warmup) / max(1, total - warmup)
+    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * 0.5 * 2.0 * progress)))
+
+
+def train_steps_fixture(m=MODEL):
+    """Ten optimizer steps on the fixed batch, no dropout, as the HF Trainer takes them:
+    LoRA r=4 alpha=8 on q/k/v + classifier with AdamW (weight decay 0.01, not on biases), lr 1e-2 polynomial
+    with 2 warmup steps, clip_grad_norm_ 1.0; and full fine-tuning with SGD (momentum 0.9, weight decay 0.01
+    not on biases/LayerNorm), lr 5e-2 cosine with 2 warmup steps, clip 1.0. Losses before each update."""
+    tensors = []
+    specs, P, lora, forward = make_model(m)
+    lora_params = [lora[k] for k in sorted(lora)]
+    opt = torch.optim.AdamW([{"params": lora_params + [P["classifier.weight"]], "weight_decay": 0.01},
+                             {"params": [P["classifier.bias"]], "weight_decay": 0.0}], lr=1e-2)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, hf_polynomial)
+    losses = []
+    for _ in range(10):
+        opt.zero_grad()
+        _, loss = forward(True)
+        losses.append(loss.item())
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(lora_params + [P["classifier.weight"], P["classifier.bias"]], 1.0)
+        opt.step()
+        sched.step()
+    tensors.append(("lora_adamw_losses", np.array(losses)))
+
+    specs, P, lora, forward = make_model(m)
+    decay = [P[n] for n, *_ in specs if not (n.endswith(".bias") or n.endswith("LayerNorm.weight"))]
+    no_decay = [P[n] for n, *_ in specs if n.endswith(".bias") or n.endswith("LayerNorm.weight")]
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=5e-2, momentum=0.9)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, hf_cosine)
+    losses = []
+    for _ in range(10):
+        opt.zero_grad()
+        _, loss = forward(False)
+        losses.append(loss.item())
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(P.values()), 1.0)
+        opt.step()
+        sched.step()
+    tensors.append(("full_sgd_losses", np.array(losses)))
+    write_fixture(os.path.join(OUT, "train_steps.bin"), tensors)
 
 
 def hf_adafactor_step(p, grad, state, lr, eps=(1e-30, 1e-3), clip_threshold=1.0, decay_rate=-0.8, beta1=None,
@@ -319,4 +383,5 @@ if __name__ == "__main__":
     bert_model_fixture()
     bert_model_fixture(TINYBERT, "bert_model_tinybert.bin", sample_large=True)
     optim_fixture()
+    train_steps_fixture()
     torch_bin_fixtures()

@@ -2,39 +2,16 @@
 // fixture of tools/make_fixtures.py: a 2-layer, hidden-64 model, full fine-tuning
 // and LoRA r=4 on q/k/v, on every backend this CPU has.
 import { describe, expect, it } from 'vitest'
-import { fixtureRandomVec, loadFixture, scaleClose } from '../../../test-support/fixtures'
+import { fixtureBatch, fixtureConfig, fixtureLora, fixtureParams } from '../../../test-support/bert-fixture'
+import { loadFixture, scaleClose } from '../../../test-support/fixtures'
 import { loadKernels, type KernelVariant } from '../addon'
-import { parseBertConfig, sequenceClassificationParams, count } from './config'
-import { BertClassifier, type Batch } from './model'
+import { BertClassifier } from './model'
 
 const fx = loadFixture('bert_model.bin')
-const config = parseBertConfig({
-  vocab_size: 50, max_position_embeddings: 16, type_vocab_size: 2, hidden_size: 64, num_attention_heads: 4,
-  intermediate_size: 128, num_hidden_layers: 2,
-})
-// Generator ranges per parameter, as in make_fixtures.py (model_param_specs).
-function range(name: string): [number, number] {
-  if (name.includes('embeddings.') && !name.includes('LayerNorm')) return [-0.5, 0.5]
-  if (name.endsWith('LayerNorm.weight')) return [0.8, 1.2]
-  if (name.startsWith('classifier.weight')) return [-0.3, 0.3]
-  if (name.endsWith('.bias')) return [-0.1, 0.1]
-  if (name.includes('output.dense.weight') && !name.includes('attention')) return [-0.1, 0.1]
-  return [-0.15, 0.15]
-}
-
-function params(): Map<string, Float32Array> {
-  const specs = sequenceClassificationParams(config)
-  return new Map(specs.map((s, i) => [s.name, fixtureRandomVec(count(s.shape), 3000 + i, ...range(s.name))]))
-}
-
-const B = 3, T = 7
-const batch: Batch = { B, T, ids: new Int32Array(B * T), tokenTypes: new Int32Array(B * T), mask: new Uint8Array(B * T), labels: Int32Array.from([1, 0, 1]) }
-for (let b = 0; b < B; b++)
-  for (let t = 0; t < T; t++) {
-    batch.ids[b * T + t] = (b * 7 + t * 3 + 1) % 50
-    batch.tokenTypes[b * T + t] = t >= 4 ? 1 : 0
-    batch.mask[b * T + t] = b === 2 && t >= 4 ? 0 : 1
-  }
+const config = fixtureConfig
+const params = fixtureParams
+const batch = fixtureBatch()
+const { B, T } = batch
 
 const backends = ['ref', ...loadKernels().capabilities().variants] as KernelVariant[]
 
@@ -53,12 +30,7 @@ describe.each(backends)('BertClassifier[%s] vs PyTorch', (backend) => {
   })
 
   it('LoRA r=4, alpha=8 on q/k/v: LoRA and classifier gradients; the base stays frozen', () => {
-    const lora: Float32Array[] = []
-    for (let l = 0; l < 2; l++)
-      for (let j = 0; j < 3; j++) {
-        const base = 4000 + 10 * l + 2 * j
-        lora.push(fixtureRandomVec(4 * 64, base, -0.2, 0.2), fixtureRandomVec(64 * 4, base + 1, -0.2, 0.2))
-      }
+    const lora = fixtureLora()
     const model = new BertClassifier(config, params(), backend, { options: { r: 4, alpha: 8, dropout: 0 }, tensors: lora })
     const { logits, loss } = model.trainStep(batch, { trainBase: false })
     expect(scaleClose(logits, fx.get('lora_logits')!).ok).toBe(true)

@@ -14,9 +14,10 @@ import type { WordPieceTokenizer } from '../tokenizer/wordpiece'
 import { checkpointDir, readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerState } from './checkpoint-io'
 import { initLora, loraScale, type LoraSettings } from './lora'
 import { taskMetrics } from './metrics'
-import { Optimizer, type OptimizerOptions, type TrainableTensor } from './optimizer'
+import type { OptimizerOptions, TrainableTensor } from './optimizer'
+import { StepEngine } from './step-engine'
 import type { ScheduleName } from './names'
-import { lrMultiplier, warmupSteps } from './schedule'
+import { warmupSteps } from './schedule'
 
 export interface TrainSettings {
   method: 'lora' | 'qlora' | 'full'
@@ -131,7 +132,7 @@ export class Trainer {
   readonly model: BertClassifier
   readonly tensors: TrainableTensor[]
   readonly totalParams: number
-  private readonly optimizer: Optimizer
+  private readonly engine: StepEngine
   private readonly train: EncodedSplit
   private readonly evalSet: EncodedSplit
   private readonly batchesPerEpoch: number
@@ -154,7 +155,6 @@ export class Trainer {
     this.model = built.model
     this.tensors = built.tensors
     this.totalParams = this.model.params.reduce((a, p) => a + p.length, 0)
-    this.optimizer = new Optimizer(s.optimizer, backend)
     this.train = encodeExamples(tok, trainSplit.examples, s.maxLength)
     this.evalSet = encodeExamples(tok, evalSplit.examples, s.maxLength)
     if (!this.train.ids.length) throw new Error('the training split has no usable examples')
@@ -162,6 +162,7 @@ export class Trainer {
     const stepsPerEpoch = Math.max(1, Math.floor(this.batchesPerEpoch / s.gradAccum))
     this.totalSteps = s.maxSteps > 0 ? s.maxSteps : Math.ceil(s.epochs * stepsPerEpoch)
     this.warmup = warmupSteps(this.totalSteps, s.warmupRatio, s.warmupSteps)
+    this.engine = new StepEngine(this.model, this.tensors, s, this.totalSteps, this.warmup)
   }
 
   get trainableParams(): number {
@@ -187,17 +188,16 @@ export class Trainer {
 
   async run(cb: TrainCallbacks, resumeFrom?: string): Promise<TrainResult> {
     const s = this.s
-    const kernels = loadKernels()
     const main = this.metricNames[0]
     let state: TrainerState = { step: 0, best: null, evals: [], sinceBest: 0, modelDir: this.modelDir }
     if (resumeFrom) {
-      state = readTrainerCheckpoint(resumeFrom, this.tensors, this.optimizer)
+      state = readTrainerCheckpoint(resumeFrom, this.tensors, this.engine.optimizer)
       cb.log(`resumed from ${resumeFrom} at step ${state.step}`)
     }
     let lastCheckpoint: string | null = resumeFrom ?? null
     const saved: string[] = resumeFrom ? [resumeFrom] : []
     const save = (step: number) => {
-      const dir = writeTrainerCheckpoint(this.outputDir, step, { ...state, step }, this.tensors, this.optimizer, s)
+      const dir = writeTrainerCheckpoint(this.outputDir, step, { ...state, step }, this.tensors, this.engine.optimizer, s)
       lastCheckpoint = dir
       saved.push(dir)
       cb.checkpointSaved?.(dir, step)
@@ -222,39 +222,22 @@ export class Trainer {
       cb.log(`step ${step}: eval loss ${r.loss.toFixed(4)} ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}`)
       return r
     }
-    const trainable = this.tensors.map((t) => t.grad)
     let stoppedEarly = false
     const t0 = Date.now()
     const firstStep = state.step + 1
     for (let step = firstStep; step <= this.totalSteps; step++) {
       await new Promise((resolve) => setImmediate(resolve)) // lets a cancel message in
       cb.shouldStop?.()
-      for (const g of trainable) g.fill(0) // frozen tensors get no gradient at all
-      for (const g of this.model.loraGrads ?? []) g.fill(0)
-      let loss = 0
-      for (let j = 0; j < s.gradAccum; j++) {
-        const m = (step - 1) * s.gradAccum + j
-        const r = this.model.trainStep(this.microBatch(m), {
-          trainBase: s.method === 'full',
-          alsoTrain: s.trainPooler ? new Set(['bert.pooler.dense.weight', 'bert.pooler.dense.bias']) : undefined,
-          hiddenDropout: s.hiddenDropout ?? this.model.config.hidden_dropout_prob,
-          attentionDropout: s.attentionDropout ?? this.model.config.attention_probs_dropout_prob,
-          seed: mix(s.seed, m),
-          attention: s.attention,
-        })
-        if (!Number.isFinite(r.loss)) {
-          // The weights saved after step - 1 produced this loss; only older checkpoints are known good.
-          const good = saved.filter((d) => stepOf(d) <= step - 2 || d === resumeFrom).sort((x, y) => stepOf(x) - stepOf(y)).pop()
-          throw new NonFiniteLossError(
-            `the training loss became ${r.loss} at step ${step}; stopped. ${good ? `The last good checkpoint is ${good}.` : 'No good checkpoint was saved before it.'} Try a lower learning rate or max_grad_norm.`,
-          )
-        }
-        loss += r.loss / s.gradAccum
+      const micro = Array.from({ length: s.gradAccum }, (_, j) => (step - 1) * s.gradAccum + j)
+      const r = this.engine.step(step, micro.map((m) => this.microBatch(m)), micro.map((m) => mix(s.seed, m)))
+      if (!Number.isFinite(r.loss)) {
+        // The weights saved after step - 1 produced this loss; only older checkpoints are known good.
+        const good = saved.filter((d) => stepOf(d) <= step - 2 || d === resumeFrom).sort((x, y) => stepOf(x) - stepOf(y)).pop()
+        throw new NonFiniteLossError(
+          `the training loss became ${r.loss} at step ${step}; stopped. ${good ? `The last good checkpoint is ${good}.` : 'No good checkpoint was saved before it.'} Try a lower learning rate or max_grad_norm.`,
+        )
       }
-      if (s.gradAccum > 1) for (const g of trainable) for (let i = 0; i < g.length; i++) g[i] /= s.gradAccum
-      const gradNorm = kernels.clipGradNorm(this.model.backend, trainable, s.maxGradNorm)
-      const lr = s.lr * lrMultiplier(step - 1, { name: s.scheduler, totalSteps: this.totalSteps, warmupSteps: this.warmup }, s.lr)
-      this.optimizer.step(this.tensors, lr, step)
+      const { loss, lr, gradNorm } = r
       state.step = step
       cb.metric('train/loss', step, loss)
       cb.metric('train/lr', step, lr)

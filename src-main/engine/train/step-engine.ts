@@ -1,0 +1,64 @@
+// One optimizer step as the Trainer takes it: gradients zeroed, forward and
+// backward over the micro-batches (accumulated, averaged), global-norm
+// clipping, the scheduled learning rate, the optimizer update. The Trainer
+// feeds it batches; the PyTorch fixture test feeds it a fixed batch.
+import { loadKernels } from '../addon'
+import type { Batch, BertClassifier } from '../bert/model'
+import { Optimizer, type TrainableTensor } from './optimizer'
+import { lrMultiplier } from './schedule'
+import type { TrainSettings } from './trainer'
+
+export type StepSettings = Pick<
+  TrainSettings,
+  'method' | 'trainPooler' | 'optimizer' | 'lr' | 'scheduler' | 'maxGradNorm' | 'attention' | 'hiddenDropout' | 'attentionDropout'
+>
+
+export interface StepResult {
+  loss: number // mean over the micro-batches; the first non-finite one ends the step
+  gradNorm: number
+  lr: number
+}
+
+const POOLER = new Set(['bert.pooler.dense.weight', 'bert.pooler.dense.bias'])
+
+export class StepEngine {
+  readonly optimizer: Optimizer
+  private readonly grads: Float32Array[]
+
+  constructor(
+    readonly model: BertClassifier,
+    readonly tensors: TrainableTensor[],
+    private readonly s: StepSettings,
+    private readonly totalSteps: number,
+    private readonly warmupSteps: number,
+  ) {
+    this.optimizer = new Optimizer(s.optimizer, model.backend)
+    this.grads = tensors.map((t) => t.grad)
+  }
+
+  // Optimizer step `step` (1-based) over these micro-batches, with their dropout seeds.
+  // Returns early, without updating, when a loss is not finite.
+  step(step: number, batches: Batch[], seeds: number[]): StepResult {
+    const s = this.s
+    for (const g of this.grads) g.fill(0) // frozen tensors get no gradient at all
+    for (const g of this.model.loraGrads ?? []) g.fill(0)
+    let loss = 0
+    for (let j = 0; j < batches.length; j++) {
+      const r = this.model.trainStep(batches[j], {
+        trainBase: s.method === 'full',
+        alsoTrain: s.trainPooler ? POOLER : undefined,
+        hiddenDropout: s.hiddenDropout ?? this.model.config.hidden_dropout_prob,
+        attentionDropout: s.attentionDropout ?? this.model.config.attention_probs_dropout_prob,
+        seed: seeds[j],
+        attention: s.attention,
+      })
+      if (!Number.isFinite(r.loss)) return { loss: r.loss, gradNorm: NaN, lr: NaN }
+      loss += r.loss / batches.length
+    }
+    if (batches.length > 1) for (const g of this.grads) for (let i = 0; i < g.length; i++) g[i] /= batches.length
+    const gradNorm = loadKernels().clipGradNorm(this.model.backend, this.grads, s.maxGradNorm)
+    const lr = s.lr * lrMultiplier(step - 1, { name: s.scheduler, totalSteps: this.totalSteps, warmupSteps: this.warmupSteps }, s.lr)
+    this.optimizer.step(this.tensors, lr, step)
+    return { loss, gradNorm, lr }
+  }
+}
