@@ -84,6 +84,33 @@ describe('tbw CLI', () => {
     rows[1].logits.forEach((x: number, i: number) => expect(x).toBeCloseTo(single.logits[0][i], 4))
   })
 
+  it('finetune --json records a run with checkpoints; eval scores its best checkpoint and the untrained baseline', () => {
+    const model = path.join(dataDir, 'tinybert-random')
+    const mrpc = sharedData('mrpc')
+    const lines = tbw(
+      'finetune', '--model', model, '--task', 'mrpc', '--data', mrpc, '--batch-size', '8', '--grad-accum', '2', '--max-steps', '4',
+      '--eval-every', '2', '--save-every', '2', '--limit-train', '64', '--limit-eval', '32', '--max-length', '64', '--json',
+    ).trim().split('\n')
+    expect(lines).toHaveLength(1) // --json prints only the final JSON line
+    const out = JSON.parse(lines[0])
+    expect(Object.keys(out).sort()).toEqual(['checkpoint', 'metrics', 'run_id', 'steps', 'total_params', 'trainable_params'])
+    expect(out).toMatchObject({ trainable_params: 120_434, total_params: 14_350_874, steps: 4 })
+    expect(Object.keys(out.metrics).sort()).toEqual(['accuracy', 'f1', 'loss'])
+    expect(fs.existsSync(path.join(out.checkpoint, 'trainable.safetensors'))).toBe(true)
+    const run = JSON.parse(tbw('runs', 'list', '--json')).find((r: { id: number }) => r.id === out.run_id)
+    expect(run).toMatchObject({ kind: 'finetune', status: 'completed' })
+
+    const scored = JSON.parse(tbw('eval', '--run', String(out.run_id), '--task', 'mrpc', '--data', mrpc, '--json'))
+    expect(scored).toMatchObject({ split: 'validation', examples: 408, newlyInitialized: [] })
+    expect(scored.checkpoint).toMatch(/checkpoint-[24]$/)
+    expect(scored.metrics.accuracy).toBeGreaterThan(0)
+    const baseline = JSON.parse(tbw('eval', '--model', model, '--task', 'mrpc', '--data', mrpc, '--json'))
+    expect(baseline.checkpoint).toBeNull()
+    expect(Object.keys(baseline.metrics).sort()).toEqual(['accuracy', 'f1'])
+    expect(() => tbw('eval', '--model', model, '--task', 'mrpc', '--data', mrpc, '--split', 'test')).toThrow(/test split has no labels/)
+    expect(() => tbw('finetune', '--model', model, '--task', 'mrpc', '--lora-r', 'many')).toThrow(/loraR: Invalid input: expected number/)
+  })
+
   it('model init refuses a vocabulary that does not fit the preset', () => {
     const small = path.join(dataDir, 'small-vocab.txt')
     fs.writeFileSync(small, '[PAD]\n[UNK]\n')

@@ -43,7 +43,7 @@ describe('Fine-tune wizard', () => {
     expect(await page.getByLabel('Gradient accumulation').inputValue()).toBe('2')
     expect(await page.getByLabel('Max steps').inputValue()).toBe('300')
     expect(await page.getByLabel('target query').isChecked()).toBe(true)
-    expect(await page.getByLabel('target intermediate.dense').isDisabled()).toBe(true)
+    expect(await page.getByLabel('target intermediate.dense').isChecked()).toBe(false)
 
     await page.getByLabel('Model folder').fill(modelDir)
     await page.getByLabel('Dataset folder').fill(path.join(DATA, 'mrpc'))

@@ -48,3 +48,18 @@ export function fixtureBatch(): Batch {
     }
   return batch
 }
+
+// LoRA r=4 on all six linear layers, in the native order (12 per layer):
+// query, key, value, attention.output.dense (64->64), intermediate.dense (64->128), output.dense (128->64).
+export function fixtureLoraAll(): Float32Array[] {
+  const qkv = fixtureLora()
+  const out: Float32Array[] = []
+  for (let l = 0; l < 2; l++) {
+    out.push(...qkv.slice(6 * l, 6 * l + 6))
+    ;[[64, 64], [64, 128], [128, 64]].forEach(([fin, fout], j) => {
+      const base = 5000 + 10 * l + 2 * j
+      out.push(fixtureRandomVec(4 * fin, base, -0.2, 0.2), fixtureRandomVec(fout * 4, base + 1, -0.2, 0.2))
+    })
+  }
+  return out
+}

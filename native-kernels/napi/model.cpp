@@ -87,19 +87,32 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
     P[i] = array_item(env, params, i, sizes[i], "params[" + std::to_string(i) + "]", false);
     if (train) G[i] = array_item(env, grads, i, sizes[i], "grads[" + std::to_string(i) + "]", true);
   }
+  // LoRA tensors per layer: [q_A, q_B, k_A, k_B, v_A, v_B] (query/key/value only) or those followed by
+  // [ao_A, ao_B, i_A, i_B, o_A, o_B]; a module whose A is null has no adapter.
   const bool lora = c.lora_r > 0;
+  const size_t R = (size_t)c.lora_r;
+  int per_layer = 0;
   std::vector<const float*> LA;
   std::vector<float*> LG;
   if (lora) {
-    if (!info[3].IsArray()) throw Napi::TypeError::New(env, "config.loraR > 0 needs lora: [q_A, q_B, k_A, k_B, v_A, v_B] per layer");
+    if (!info[3].IsArray()) throw Napi::TypeError::New(env, "config.loraR > 0 needs lora: 6 or 12 tensors (or nulls) per layer");
     const Napi::Array la = info[3].As<Napi::Array>();
     const bool lora_train = info.Length() > 11 && info[11].IsArray();
     Napi::Array lg = lora_train ? info[11].As<Napi::Array>() : Napi::Array::New(env);
-    if (la.Length() != (uint32_t)(6 * c.layers)) throw Napi::RangeError::New(env, "lora must hold 6 tensors per layer");
+    if (la.Length() != (uint32_t)(6 * c.layers) && la.Length() != (uint32_t)(12 * c.layers))
+      throw Napi::RangeError::New(env, "lora must hold 6 (query/key/value) or 12 (all linear layers) tensors per layer");
+    per_layer = (int)la.Length() / c.layers;
+    if (lora_train && lg.Length() != la.Length()) throw Napi::RangeError::New(env, "loraGrads must match lora");
+    const size_t need[12] = {R * C, C * R, R * C, C * R, R * C, C * R, R * C, C * R, R * C, FF * R, R * FF, C * R};
     for (uint32_t i = 0; i < la.Length(); i++) {
-      const size_t n = (size_t)c.lora_r * C;
-      LA.push_back(array_item(env, la, i, n, "lora[" + std::to_string(i) + "]", false));
-      LG.push_back(lora_train ? array_item(env, lg, i, n, "loraGrads[" + std::to_string(i) + "]", true) : nullptr);
+      const std::string what = "lora[" + std::to_string(i) + "]";
+      const float* t = array_item(env, la, i, need[i % per_layer], what, true);
+      float* gt = lora_train ? array_item(env, lg, i, need[i % per_layer], "loraGrads[" + std::to_string(i) + "]", true) : nullptr;
+      const bool is_B = i % 2 == 1;
+      if (is_B && (LA.back() == nullptr) != (t == nullptr)) throw Napi::TypeError::New(env, what + ": A and B of a module must both be given or both null");
+      if (t && train && !gt) throw Napi::TypeError::New(env, "a LoRA training step needs loraGrads for every LoRA tensor (" + what + ")");
+      LA.push_back(t);
+      LG.push_back(gt);
     }
   }
   const int32_t* ids = typed<int32_t>(info, 4, "ids", (size_t)B * T);
@@ -125,11 +138,13 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
     tbw::BertLayerGrads lg{G[k], G[k + 1], G[k + 2], G[k + 3], G[k + 4], G[k + 5], G[k + 6], G[k + 7],
                            G[k + 8], G[k + 9], G[k + 10], G[k + 11], G[k + 12], G[k + 13], G[k + 14], G[k + 15]};
     if (lora) {
-      const int j = 6 * l;
+      const int j = per_layer * l;
       lp.q_A = LA[j], lp.q_B = LA[j + 1], lp.k_A = LA[j + 2], lp.k_B = LA[j + 3], lp.v_A = LA[j + 4], lp.v_B = LA[j + 5];
       lg.q_A = LG[j], lg.q_B = LG[j + 1], lg.k_A = LG[j + 2], lg.k_B = LG[j + 3], lg.v_A = LG[j + 4], lg.v_B = LG[j + 5];
-      if (train && (!lg.q_A || !lg.q_B || !lg.k_A || !lg.k_B || !lg.v_A || !lg.v_B))
-        throw Napi::TypeError::New(env, "a LoRA training step needs loraGrads for every LoRA tensor");
+      if (per_layer == 12) {
+        lp.ao_A = LA[j + 6], lp.ao_B = LA[j + 7], lp.i_A = LA[j + 8], lp.i_B = LA[j + 9], lp.o_A = LA[j + 10], lp.o_B = LA[j + 11];
+        lg.ao_A = LG[j + 6], lg.ao_B = LG[j + 7], lg.i_A = LG[j + 8], lg.i_B = LG[j + 9], lg.o_A = LG[j + 10], lg.o_B = LG[j + 11];
+      }
     }
     p.layers.push_back(lp);
     g.layers.push_back(lg);

@@ -166,13 +166,24 @@ def make_model(m=MODEL):
             base = 4000 + 10 * l + 2 * j
             lora[(l, proj, "A")] = torch.tensor(random_vec(m["r"] * C, base, -0.2, 0.2).reshape(m["r"], C), dtype=torch.float64, requires_grad=True)
             lora[(l, proj, "B")] = torch.tensor(random_vec(C * m["r"], base + 1, -0.2, 0.2).reshape(C, m["r"]), dtype=torch.float64, requires_grad=True)
+        # attention.output.dense (C->C), intermediate.dense (C->FF), output.dense (FF->C)
+        for j, (proj, fin, fout) in enumerate((("ao", C, C), ("i", C, m["FF"]), ("o", m["FF"], C))):
+            base = 5000 + 10 * l + 2 * j
+            lora[(l, proj, "A")] = torch.tensor(random_vec(m["r"] * fin, base, -0.2, 0.2).reshape(m["r"], fin), dtype=torch.float64, requires_grad=True)
+            lora[(l, proj, "B")] = torch.tensor(random_vec(fout * m["r"], base + 1, -0.2, 0.2).reshape(fout, m["r"]), dtype=torch.float64, requires_grad=True)
     ids, tt, mask, labels = model_batch(m)
     ids, tt = torch.tensor(ids), torch.tensor(tt)
     maskt = torch.tensor(mask, dtype=torch.float64)
     B, T = ids.shape
     ln = torch.nn.functional.layer_norm
 
-    def forward(use_lora):
+    def forward(use_lora, all_modules=False):
+        def lin(inp, w, b, l, proj):  # PEFT LoRA Linear on the FFN / attention output when all_modules
+            y = inp @ w.T + b
+            if use_lora and all_modules:
+                y = y + (inp @ lora[(l, proj, "A")].T) @ lora[(l, proj, "B")].T * (m["alpha"] / m["r"])
+            return y
+
         x = P["bert.embeddings.word_embeddings.weight"][ids] + P["bert.embeddings.position_embeddings.weight"][torch.arange(T)][None] \
             + P["bert.embeddings.token_type_embeddings.weight"][tt]
         x = ln(x, (C,), P["bert.embeddings.LayerNorm.weight"], P["bert.embeddings.LayerNorm.bias"], eps=1e-12)
@@ -188,10 +199,10 @@ def make_model(m=MODEL):
             q, k, v = proj("query"), proj("key"), proj("value")
             s = q @ k.transpose(-1, -2) / math.sqrt(HS) + (1.0 - maskt)[:, None, None, :] * torch.finfo(torch.float64).min
             ctx = (torch.softmax(s, -1) @ v).permute(0, 2, 1, 3).reshape(B, T, C)
-            h = ln(ctx @ P[p + "attention.output.dense.weight"].T + P[p + "attention.output.dense.bias"] + x, (C,),
+            h = ln(lin(ctx, P[p + "attention.output.dense.weight"], P[p + "attention.output.dense.bias"], l, "ao") + x, (C,),
                    P[p + "attention.output.LayerNorm.weight"], P[p + "attention.output.LayerNorm.bias"], eps=1e-12)
-            i = torch.nn.functional.gelu(h @ P[p + "intermediate.dense.weight"].T + P[p + "intermediate.dense.bias"])
-            x = ln(i @ P[p + "output.dense.weight"].T + P[p + "output.dense.bias"] + h, (C,),
+            i = torch.nn.functional.gelu(lin(h, P[p + "intermediate.dense.weight"], P[p + "intermediate.dense.bias"], l, "i"))
+            x = ln(lin(i, P[p + "output.dense.weight"], P[p + "output.dense.bias"], l, "o") + h, (C,),
                    P[p + "output.LayerNorm.weight"], P[p + "output.LayerNorm.bias"], eps=1e-12)
         pooled = torch.tanh(x[:, 0] @ P["bert.pooler.dense.weight"].T + P["bert.pooler.dense.bias"])
         logits = pooled @ P["classifier.weight"].T + P["classifier.bias"]
@@ -218,6 +229,19 @@ def bert_model_fixture(m=MODEL, file="bert_model.bin", sample_large=False):
                 for l in range(m["L"]) for proj in ("query", "key", "value") for ab in "AB"]
     tensors += [("lora_d:classifier.weight", P["classifier.weight"].grad.numpy()), ("lora_d:classifier.bias", P["classifier.bias"].grad.numpy())]
     write_fixture(os.path.join(OUT, file), tensors)
+
+
+def lora_all_modules_fixture(m=MODEL):
+    """LoRA r=4 alpha=8 on all six linear layers of each encoder layer (PEFT target_modules query, key, value,
+    attention.output.dense, intermediate.dense, output.dense): logits, loss and every LoRA and classifier gradient."""
+    specs, P, lora, forward = make_model(m)
+    logits, loss = forward(True, all_modules=True)
+    loss.backward()
+    tensors = [("logits", logits.detach().numpy()), ("loss", np.array([loss.item()]))]
+    tensors += [(f"d:{l}.{proj}.{ab}", lora[(l, proj, ab)].grad.numpy().ravel())
+                for l in range(m["L"]) for proj in ("query", "key", "value", "ao", "i", "o") for ab in "AB"]
+    tensors += [("d:classifier.weight", P["classifier.weight"].grad.numpy()), ("d:classifier.bias", P["classifier.bias"].grad.numpy())]
+    write_fixture(os.path.join(OUT, "bert_model_lora_all.bin"), tensors)
 
 
 def hf_polynomial(k, total=10, warmup=2, lr=1e-2, lr_end=1e-7, power=1.0):
@@ -384,4 +408,5 @@ if __name__ == "__main__":
     bert_model_fixture(TINYBERT, "bert_model_tinybert.bin", sample_large=True)
     optim_fixture()
     train_steps_fixture()
+    lora_all_modules_fixture()
     torch_bin_fixtures()

@@ -118,7 +118,7 @@ export interface NativeKernels {
     backend: KernelVariant,
     config: BertStepConfig,
     params: F32[],
-    lora: F32[] | null,
+    lora: (F32 | null)[] | null,
     ids: Int32Array,
     tokenTypes: Int32Array,
     mask: Uint8Array,

@@ -102,11 +102,12 @@ describe('fine-tune jobs', () => {
     expect(st.error).toContain(`The last good checkpoint is ${good}.`)
   }, 120_000)
 
-  it('refuses what the native kernels cannot do yet, by name', async () => {
-    const bad = await services.dispatch('jobs.start', { kind: 'finetune', params: quick({ targetModules: ['query', 'intermediate.dense'] }) })
-    expect(bad.ok).toBe(true) // valid input; the job itself refuses
-    const st = await finish((bad as { result: { runId: number } }).result.runId)
-    expect(st.error).toMatch(/LoRA on intermediate\.dense is not in the native kernels yet/)
+  it('LoRA on all six linear layers trains PEFT\'s parameter count; QLoRA is refused until its kernels exist', async () => {
+    const targetModules = ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'] as const
+    const all = (await services.call('jobs.start', { kind: 'finetune', params: quick({ targetModules: [...targetModules], maxSteps: 2, evalEvery: 0, saveEvery: 0 }) })).runId
+    expect(await finish(all)).toMatchObject({ status: 'completed' })
+    // Per layer: 4 × 16 × (312 + 312) + 2 × 16 × (312 + 1200) = 88,320; × 4 layers + classifier 626.
+    expect((await services.call('runs.get', { id: all })).summary).toMatchObject({ trainable_params: 353_906 })
     const q = (await services.call('jobs.start', { kind: 'finetune', params: quick({ method: 'qlora' }) })).runId
     expect((await finish(q)).error).toMatch(/QLoRA needs the nf4 kernels/)
   }, 120_000)

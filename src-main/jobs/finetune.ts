@@ -67,6 +67,7 @@ export async function runFinetune(ctx: JobContext, p: FinetuneParams): Promise<R
   const trainer = new Trainer(ck, tok, train, evalSplit, trainSettings(p), spec.metrics, ctx.runDir, p.model)
   ctx.log(`${spec.name} from ${folder.dir}: ${train.examples.length} train, ${evalSplit.examples.length} eval examples`)
   ctx.log(`trainable params: ${trainer.trainableParams.toLocaleString('en-US')} of ${trainer.totalParams.toLocaleString('en-US')} (${p.method})`)
+  ctx.log(`padding: ${(100 * trainer.paddingWaste()).toFixed(1)}% of processed tokens (dynamic padding${p.bucketing ? ', length-bucketed' : ''})`)
   ctx.progress(0, `step 0/${trainer.totalSteps}`)
   const r = await trainer.run(
     {

@@ -1,5 +1,6 @@
 // One BERT encoder layer (post-LayerNorm, as in Hugging Face's BertLayer) with
-// optional LoRA on query/key/value, composed from Backend ops so it runs on any
+// optional LoRA on any of its six linear layers (PEFT's target modules query,
+// key, value, attention.output.dense, intermediate.dense, output.dense), composed from Backend ops so it runs on any
 // backend. Forward saves what backward needs in BertLayerActs.
 //   x (B,T,C) -> out (B,T,C); mask (B,T) nonzero = real token
 #pragma once
@@ -13,7 +14,7 @@ namespace tbw {
 struct BertLayerConfig {
   int B, T, C, NH, FF;
   float ln_eps = 1e-12f;
-  int lora_r = 0;  // 0: no LoRA
+  int lora_r = 0;  // 0: no LoRA; > 0: LoRA on every linear layer whose A is given
   float lora_scale = 1.f, lora_dropout = 0.f;
   float hidden_dropout = 0.f, attn_dropout = 0.f;
   uint64_t seed = 0;  // dropout masks for this layer and step
@@ -28,6 +29,9 @@ struct BertLayerParams {
   const float *i_w, *i_b, *o_w, *o_b;              // (FF,C), (FF), (C,FF), (C)
   const float *ln2_w, *ln2_b;                      // (C), (C)
   const float *q_A = nullptr, *q_B = nullptr, *k_A = nullptr, *k_B = nullptr, *v_A = nullptr, *v_B = nullptr;  // (r,C), (C,r)
+  const float *ao_A = nullptr, *ao_B = nullptr;                                                              // (r,C), (C,r)
+  const float *i_A = nullptr, *i_B = nullptr;                                                                // (r,C), (FF,r)
+  const float *o_A = nullptr, *o_B = nullptr;                                                                // (r,FF), (C,r)
 };
 
 // Gradients, accumulated (+=). A null pointer marks a frozen parameter.
@@ -36,6 +40,7 @@ struct BertLayerGrads {
   float *ao_w = nullptr, *ao_b = nullptr, *ln1_w = nullptr, *ln1_b = nullptr;
   float *i_w = nullptr, *i_b = nullptr, *o_w = nullptr, *o_b = nullptr, *ln2_w = nullptr, *ln2_b = nullptr;
   float *q_A = nullptr, *q_B = nullptr, *k_A = nullptr, *k_B = nullptr, *v_A = nullptr, *v_B = nullptr;
+  float *ao_A = nullptr, *ao_B = nullptr, *i_A = nullptr, *i_B = nullptr, *o_A = nullptr, *o_B = nullptr;
 };
 
 // Saved activations, allocated on the backend (one block; see bert_layer.cpp for the layout).
@@ -56,6 +61,7 @@ class BertLayerActs {
   float *o, *o_d, *res2;      // (N,C)
   float *out, *ln2_mean, *ln2_rstd;
   float *hq, *hk, *hv;        // (N,r) LoRA hidden
+  float *hao, *hi, *ho;       // (N,r)
   float* att_probs;           // (B,NH,T,T) for naive attention, else null
   float* scratch;             // backward workspace
 

@@ -2,7 +2,7 @@
 // fixture of tools/make_fixtures.py: a 2-layer, hidden-64 model, full fine-tuning
 // and LoRA r=4 on q/k/v, on every backend this CPU has.
 import { describe, expect, it } from 'vitest'
-import { fixtureBatch, fixtureConfig, fixtureLora, fixtureParams } from '../../../test-support/bert-fixture'
+import { fixtureBatch, fixtureConfig, fixtureLora, fixtureLoraAll, fixtureParams } from '../../../test-support/bert-fixture'
 import { loadFixture, scaleClose } from '../../../test-support/fixtures'
 import { loadKernels, type KernelVariant } from '../addon'
 import { BertClassifier } from './model'
@@ -36,11 +36,27 @@ describe.each(backends)('BertClassifier[%s] vs PyTorch', (backend) => {
     expect(scaleClose(logits, fx.get('lora_logits')!).ok).toBe(true)
     expect(loss).toBeCloseTo(fx.get('lora_loss')![0], 5)
     const names = [0, 1].flatMap((l) => ['query', 'key', 'value'].flatMap((p) => ['A', 'B'].map((ab) => `lora_d:${l}.${p}.${ab}`)))
-    names.forEach((name, i) => expect(scaleClose(model.loraGrads![i], fx.get(name)!).ok, name).toBe(true))
+    names.forEach((name, i) => expect(scaleClose(model.loraGrads![i]!, fx.get(name)!).ok, name).toBe(true))
     const cls = model.names.indexOf('classifier.weight')
     expect(scaleClose(model.grads[cls], fx.get('lora_d:classifier.weight')!).ok).toBe(true)
     const frozen = model.names.indexOf('bert.encoder.layer.0.attention.self.query.weight')
     expect(model.grads[frozen].every((g) => g === 0)).toBe(true)
+  })
+})
+
+describe.each(backends)('BertClassifier[%s] LoRA on all six linear layers vs PyTorch', (backend) => {
+  it('query, key, value, attention.output.dense, intermediate.dense, output.dense: logits, loss, LoRA and classifier gradients', () => {
+    const all = loadFixture('bert_model_lora_all.bin')
+    const model = new BertClassifier(config, params(), backend, { options: { r: 4, alpha: 8, dropout: 0 }, tensors: fixtureLoraAll() })
+    const { logits, loss } = model.trainStep(batch, { trainBase: false })
+    expect(scaleClose(logits, all.get('logits')!).ok).toBe(true)
+    expect(loss).toBeCloseTo(all.get('loss')![0], 5)
+    const names = [0, 1].flatMap((l) => ['query', 'key', 'value', 'ao', 'i', 'o'].flatMap((p) => ['A', 'B'].map((ab) => `d:${l}.${p}.${ab}`)))
+    names.forEach((name, i) => {
+      const c = scaleClose(model.loraGrads![i]!, all.get(name)!)
+      expect(c.ok, `${name}: worst ${c.worst} of scale ${c.scale}`).toBe(true)
+    })
+    expect(scaleClose(model.grads[model.names.indexOf('classifier.weight')], all.get('d:classifier.weight')!).ok).toBe(true)
   })
 })
 

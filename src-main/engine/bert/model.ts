@@ -24,15 +24,16 @@ export class BertClassifier {
   readonly names: string[]
   readonly params: Float32Array[]
   readonly grads: Float32Array[]
-  readonly lora: Float32Array[] | null // per layer: q_A, q_B, k_A, k_B, v_A, v_B
-  readonly loraGrads: Float32Array[] | null
+  // Per layer q_A, q_B, k_A, k_B, v_A, v_B (and ao, i, o when 12 per layer); null: no adapter on that module.
+  readonly lora: (Float32Array | null)[] | null
+  readonly loraGrads: (Float32Array | null)[] | null
   private readonly stepConfig: BertStepConfig
 
   constructor(
     readonly config: BertConfig,
     params: Map<string, Float32Array>,
     readonly backend: KernelVariant = loadKernels().capabilities().variant as KernelVariant,
-    lora: { options: LoraOptions; tensors: Float32Array[] } | null = null,
+    lora: { options: LoraOptions; tensors: (Float32Array | null)[] } | null = null,
     labels = numLabels(config),
   ) {
     const specs = sequenceClassificationParams(config, labels)
@@ -45,7 +46,7 @@ export class BertClassifier {
     })
     this.grads = specs.map((s) => new Float32Array(count(s.shape)))
     this.lora = lora ? lora.tensors : null
-    this.loraGrads = lora ? lora.tensors.map((t) => new Float32Array(t.length)) : null
+    this.loraGrads = lora ? lora.tensors.map((t) => (t ? new Float32Array(t.length) : null)) : null
     this.stepConfig = {
       vocab: config.vocab_size,
       maxPos: config.max_position_embeddings,
@@ -104,10 +105,10 @@ export class BertClassifier {
 
   zeroGrads(): void {
     for (const g of this.grads) g.fill(0)
-    for (const g of this.loraGrads ?? []) g.fill(0)
+    for (const g of this.loraGrads ?? []) g?.fill(0)
   }
 
-  private call(batch: Batch, cfg: BertStepConfig, grads: (Float32Array | null)[] | null, loraGrads: Float32Array[] | null, logits: Float32Array): number {
+  private call(batch: Batch, cfg: BertStepConfig, grads: (Float32Array | null)[] | null, loraGrads: (Float32Array | null)[] | null, logits: Float32Array): number {
     return loadKernels().bertStep(
       this.backend,
       cfg,

@@ -8,5 +8,5 @@ export type ScheduleName = (typeof SCHEDULES)[number]
 
 export const LORA_TARGETS = ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'] as const
 export type LoraTarget = (typeof LORA_TARGETS)[number]
-// The native kernels fuse LoRA into these.
-export const NATIVE_LORA_TARGETS: LoraTarget[] = ['query', 'key', 'value']
+// The native kernels fuse LoRA into all of them.
+export const NATIVE_LORA_TARGETS: LoraTarget[] = [...LORA_TARGETS]

@@ -41,7 +41,7 @@ export class StepEngine {
   step(step: number, batches: Batch[], seeds: number[]): StepResult {
     const s = this.s
     for (const g of this.grads) g.fill(0) // frozen tensors get no gradient at all
-    for (const g of this.model.loraGrads ?? []) g.fill(0)
+    for (const g of this.model.loraGrads ?? []) g?.fill(0)
     let loss = 0
     for (let j = 0; j < batches.length; j++) {
       const r = this.model.trainStep(batches[j], {

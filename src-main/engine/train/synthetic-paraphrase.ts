@@ -7,11 +7,20 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { seededRandom } from '../data/batching'
 
-export function writeSyntheticParaphrase(sentences: string[], outDir: string, o: { train: number; dev: number; maxWords: number; seed: number }): void {
+// Train pairs come from `trainSentences`, dev pairs from `devSentences` (give
+// disjoint sets, e.g. MRPC's train and dev splits, so dev measures generalization).
+export function writeSyntheticParaphrase(
+  trainSentences: string[],
+  devSentences: string[],
+  outDir: string,
+  o: { train: number; dev: number; maxWords: number; seed: number },
+): void {
   const rand = seededRandom(o.seed)
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]
-  const pool = [...new Set(sentences)].map((s) => s.split(' ').slice(0, o.maxWords)).filter((w) => w.length >= 4)
-  const vocab = pool.flat()
+  const words = (sentences: string[]) => [...new Set(sentences)].map((s) => s.split(' ').slice(0, o.maxWords)).filter((w) => w.length >= 4)
+  const trainPool = words(trainSentences)
+  const devPool = words(devSentences)
+  const vocab = trainPool.flat()
   const perturb = (words: string[]) => {
     const w = [...words]
     const i = Math.floor(rand() * w.length)
@@ -21,8 +30,6 @@ export function writeSyntheticParaphrase(sentences: string[], outDir: string, o:
     else w[i] = pick(vocab)
     return w
   }
-  // Train and dev draw from disjoint halves of the sentences.
-  const half = Math.floor(pool.length / 2)
   const write = (file: string, n: number, from: string[][]) => {
     const rows = ['Quality\t#1 ID\t#2 ID\t#1 String\t#2 String']
     for (let i = 0; i < n; i++) {
@@ -35,6 +42,6 @@ export function writeSyntheticParaphrase(sentences: string[], outDir: string, o:
     fs.writeFileSync(path.join(outDir, file), rows.join('\n') + '\n')
   }
   fs.mkdirSync(outDir, { recursive: true })
-  write('train.tsv', o.train, pool.slice(0, half))
-  write('dev.tsv', o.dev, pool.slice(half))
+  write('train.tsv', o.train, trainPool)
+  write('dev.tsv', o.dev, devPool)
 }

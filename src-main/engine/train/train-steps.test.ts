@@ -18,7 +18,8 @@ const checkpoint = (): LoadedCheckpoint => ({ config: fixtureConfig, weightsFile
 function run(backend: KernelVariant, s: Pick<TrainSettings, 'method' | 'optimizer' | 'lr' | 'scheduler'>): number[] {
   const settings = { ...s, lora: { r: 4, alpha: 8, dropout: 0, targets: ['query', 'key', 'value'] as const, rslora: false }, trainPooler: false, seed: 1 }
   const { model, tensors } = buildModel(checkpoint(), { ...settings, lora: { ...settings.lora, targets: [...settings.lora.targets] } }, 2, backend)
-  if (model.lora) fixtureLora().forEach((t, i) => model.lora![i].set(t)) // the fixture's A and B, not a fresh init
+  // The fixture's A and B (6 per layer: q/k/v) into the native slots (12 per layer), not a fresh init.
+  if (model.lora) fixtureLora().forEach((t, i) => model.lora![12 * Math.floor(i / 6) + (i % 6)]!.set(t))
   const engine = new StepEngine(model, tensors, { ...settings, maxGradNorm: 1, attention: 'flash', hiddenDropout: 0, attentionDropout: 0 }, 10, 2)
   const batch = fixtureBatch()
   return Array.from({ length: 10 }, (_, k) => engine.step(k + 1, [batch], [0]).loss)

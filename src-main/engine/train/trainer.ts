@@ -8,7 +8,7 @@ import { loadKernels, type KernelVariant } from '../addon'
 import type { LoadedCheckpoint } from '../bert/checkpoint'
 import { sequenceClassificationParams } from '../bert/config'
 import { BertClassifier, type Batch } from '../bert/model'
-import { collate, encodeExamples, planBatches, type EncodedSplit } from '../data/batching'
+import { collate, encodeExamples, paddingReport, planBatches, type EncodedSplit } from '../data/batching'
 import type { LoadedSplit } from '../data/examples'
 import type { WordPieceTokenizer } from '../tokenizer/wordpiece'
 import { checkpointDir, readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerState } from './checkpoint-io'
@@ -82,19 +82,19 @@ export function buildModel(
 ): { model: BertClassifier; tensors: TrainableTensor[] } {
   if (s.method === 'qlora') throw new Error('QLoRA needs the nf4 kernels of the quantization issue; use --method lora or full for now')
   const c = ck.config
-  const lora = s.method === 'lora' ? initLora(c.num_hidden_layers, c.hidden_size, s.lora, s.seed) : null
+  const lora = s.method === 'lora' ? initLora(c.num_hidden_layers, c.hidden_size, c.intermediate_size, s.lora, s.seed) : null
   const model = new BertClassifier(
     c,
     ck.params,
     backend,
-    lora ? { options: { r: s.lora.r, alpha: loraScale(s.lora) * s.lora.r, dropout: s.lora.dropout }, tensors: lora.map((t) => t.data) } : null,
+    lora ? { options: { r: s.lora.r, alpha: loraScale(s.lora) * s.lora.r, dropout: s.lora.dropout }, tensors: lora.native } : null,
     labels,
   )
   const shapes = sequenceClassificationParams(c, labels).map((p) => p.shape)
   const base: TrainableTensor[] = model.names
     .map((name, i) => ({ name, shape: shapes[i], param: model.params[i], grad: model.grads[i] }))
     .filter((t) => s.method === 'full' || t.name.startsWith('classifier.') || (s.trainPooler && t.name.startsWith('bert.pooler.')))
-  const adapters: TrainableTensor[] = (lora ?? []).flatMap((t, i) => (t.trainable ? [{ name: t.name, shape: t.shape, param: t.data, grad: model.loraGrads![i] }] : []))
+  const adapters: TrainableTensor[] = (lora?.tensors ?? []).map((t) => ({ name: t.name, shape: t.shape, param: t.data, grad: model.loraGrads![t.slot]! }))
   return { model, tensors: [...adapters, ...base] }
 }
 
@@ -165,6 +165,11 @@ export class Trainer {
     this.engine = new StepEngine(this.model, this.tensors, s, this.totalSteps, this.warmup)
   }
 
+  // Share of processed tokens that are padding in the first epoch's batches (dynamic padding, bucketed or not).
+  paddingWaste(): number {
+    return paddingReport(this.train.lengths, this.plan(0)).waste
+  }
+
   get trainableParams(): number {
     return this.tensors.reduce((a, t) => a + t.param.length, 0)
   }
@@ -172,14 +177,17 @@ export class Trainer {
   // Micro-batch m of the endless, epoch-by-epoch stream of training batches.
   private plans = new Map<number, number[][]>()
   private microBatch(m: number): Batch {
-    const epoch = Math.floor(m / this.batchesPerEpoch)
+    return collate(this.train, this.plan(Math.floor(m / this.batchesPerEpoch))[m % this.batchesPerEpoch])
+  }
+
+  private plan(epoch: number): number[][] {
     let plan = this.plans.get(epoch)
     if (!plan) {
       plan = planBatches(this.train.lengths, { batchSize: this.s.batchSize, shuffle: true, seed: mix(this.s.seed, epoch), bucketWindow: this.s.bucketing ? 50 : 0 })
       this.plans.clear()
       this.plans.set(epoch, plan)
     }
-    return collate(this.train, plan[m % this.batchesPerEpoch])
+    return plan
   }
 
   evaluate(): EvalResult {

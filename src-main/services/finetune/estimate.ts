@@ -6,6 +6,7 @@
 import type { FinetuneEstimate, ModelInfo } from '../../contract/types'
 import type { FinetuneParams } from '../../contract/finetune'
 import { glueTask } from '../../engine/data/tasks'
+import { loraParameterCount } from '../../engine/train/lora'
 
 const GFLOPS_PER_THREAD: Record<string, number> = { avx512: 60, avx2: 25, scalar: 4, ref: 1 }
 
@@ -15,9 +16,10 @@ export function estimateFinetune(m: ModelInfo, p: FinetuneParams, variant: strin
   const classifier = C * labels + labels
   const pooler = C * C + C
   const base = m.parametersForClassification - (m.labels.length * C + m.labels.length) + classifier
-  const loraTargets = p.targetModules.filter((t) => ['query', 'key', 'value'].includes(t)).length
   const trainable =
-    p.method === 'full' ? base : m.layers * loraTargets * 2 * p.loraR * C + classifier + (p.trainPooler ? pooler : 0)
+    p.method === 'full'
+      ? base
+      : loraParameterCount(m.layers, C, m.intermediate, { r: p.loraR, targets: p.targetModules }) + classifier + (p.trainPooler ? pooler : 0)
   const stepsPerEpoch = Math.max(1, Math.floor(Math.ceil((p.limitTrain ?? 3668) / p.batchSize) / p.gradAccum))
   const totalSteps = p.maxSteps > 0 ? p.maxSteps : Math.ceil(p.epochs * stepsPerEpoch)
   const T = Math.min(p.maxLength, meanTokens)

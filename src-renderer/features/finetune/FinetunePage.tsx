@@ -5,7 +5,7 @@
 import { useEffect } from 'react'
 import { SEED_DEFAULTS_SOURCE } from '../../../src-main/contract/finetune'
 import { GLUE_TASK_IDS } from '../../../src-main/engine/data/tasks'
-import { LORA_TARGETS, NATIVE_LORA_TARGETS, OPTIMIZERS, SCHEDULES, type LoraTarget } from '../../../src-main/engine/train/names'
+import { LORA_TARGETS, OPTIMIZERS, SCHEDULES, type LoraTarget } from '../../../src-main/engine/train/names'
 import { useAppStore } from '../../app/store'
 import { api } from '../../lib/api'
 import { formatBytes, formatCount, formatEta } from '../../lib/format'
@@ -108,8 +108,8 @@ export function FinetunePage() {
             <div className="targets">
               Target modules:{' '}
               {LORA_TARGETS.map((t) => (
-                <label key={t} className="inline" title={NATIVE_LORA_TARGETS.includes(t) ? '' : 'not in the native kernels yet'}>
-                  <input type="checkbox" aria-label={`target ${t}`} checked={targets.includes(t)} disabled={!NATIVE_LORA_TARGETS.includes(t)} onChange={(e) => toggleTarget(t, e.target.checked)} /> {t}
+                <label key={t} className="inline">
+                  <input type="checkbox" aria-label={`target ${t}`} checked={targets.includes(t)} onChange={(e) => toggleTarget(t, e.target.checked)} /> {t}
                 </label>
               ))}
             </div>
