@@ -20,8 +20,8 @@ function range(name: string): [number, number] {
   return [-0.15, 0.15]
 }
 
-export function fixtureParams(): Map<string, Float32Array> {
-  const specs = sequenceClassificationParams(fixtureConfig)
+export function fixtureParams(labels = 2): Map<string, Float32Array> {
+  const specs = sequenceClassificationParams(fixtureConfig, labels)
   return new Map(specs.map((s, i) => [s.name, fixtureRandomVec(count(s.shape), 3000 + i, ...range(s.name))]))
 }
 

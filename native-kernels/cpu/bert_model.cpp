@@ -46,7 +46,8 @@ BertModelActs::BertModelActs(Backend& be, const BertModelConfig& c, int B_, int 
 BertModelActs::~BertModelActs() { be_.release(block_); }
 
 float bert_model_forward(Backend& be, const BertModelConfig& c, const BertModelParams& p, BertModelActs& a,
-                         const int32_t* ids, const int32_t* token_type, const uint8_t* mask, const int32_t* labels) {
+                         const int32_t* ids, const int32_t* token_type, const uint8_t* mask, const int32_t* labels,
+                         const float* targets) {
   const int B = a.B, T = a.T, N = B * T, C = c.C;
   be.embeddings_forward(a.emb, ids, token_type, p.wte, p.wpe, p.wtt, B, T, C);
   be.layernorm_forward(a.x0, a.emb_mean, a.emb_rstd, a.emb, p.emb_ln_w, p.emb_ln_b, N, C, c.ln_eps);
@@ -60,12 +61,13 @@ float bert_model_forward(Backend& be, const BertModelConfig& c, const BertModelP
   be.matmul_forward(a.pool_pre, a.cls, p.pool_w, p.pool_b, B, C, C);
   be.tanh_forward(a.pooled, a.pool_pre, (long)B * C);
   be.matmul_forward(a.logits, a.pooled, p.cls_w, p.cls_b, B, C, c.labels);
+  if (targets) return be.mse_forward(a.logits, targets, B);  // num_labels == 1
   return labels ? be.crossentropy_forward(a.probs, a.logits, labels, B, c.labels) : 0.f;
 }
 
 void bert_model_backward(Backend& be, const BertModelConfig& c, const BertModelParams& p, const BertModelGrads& g,
                          BertModelActs& a, const int32_t* ids, const int32_t* token_type, const uint8_t* mask,
-                         const int32_t* labels) {
+                         const int32_t* labels, const float* targets) {
   const int B = a.B, T = a.T, N = B * T, C = c.C;
   const long NC = (long)N * C;
   be.fill_zero(a.scratch, scratch_floats(c, B, T) * sizeof(float));
@@ -76,7 +78,8 @@ void bert_model_backward(Backend& be, const BertModelConfig& c, const BertModelP
   float* dlogits = take((size_t)B * c.labels);
   float *dummy_w = take(C), *dummy_b = take(C);  // layernorm gradients of a frozen embedding LayerNorm
 
-  be.crossentropy_backward(dlogits, a.probs, labels, B, c.labels, 1.f);
+  if (targets) be.mse_backward(dlogits, a.logits, targets, B, 1.f);
+  else be.crossentropy_backward(dlogits, a.probs, labels, B, c.labels, 1.f);
   be.matmul_backward(dpooled, g.cls_w, g.cls_b, dlogits, a.pooled, p.cls_w, B, C, c.labels);
   be.tanh_backward(dpool_pre, a.pooled, dpooled, (long)B * C);
   be.matmul_backward(dcls, g.pool_w, g.pool_b, dpool_pre, a.cls, p.pool_w, B, C, C);

@@ -118,14 +118,18 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
   const int32_t* ids = typed<int32_t>(info, 4, "ids", (size_t)B * T);
   const int32_t* tt = typed<int32_t>(info, 5, "tokenTypes", (size_t)B * T);
   const uint8_t* mask = typed<uint8_t>(info, 6, "mask", (size_t)B * T);
-  const int32_t* labels = typed<int32_t>(info, 7, "labels", B, true);
+  // labels: Int32Array class ids, or Float32Array regression targets (config.labels must be 1), or null.
+  const bool regression = info.Length() > 7 && info[7].IsTypedArray() && info[7].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+  const int32_t* labels = regression ? nullptr : typed<int32_t>(info, 7, "labels", B, true);
+  const float* targets = regression ? typed<float>(info, 7, "targets", B) : nullptr;
+  if (regression && c.labels != 1) throw Napi::RangeError::New(env, "float targets (regression) need config.labels = 1");
   for (int i = 0; i < B * T; i++) {
     if (ids[i] < 0 || ids[i] >= c.vocab) throw Napi::RangeError::New(env, "ids[" + std::to_string(i) + "] = " + std::to_string(ids[i]) + " is outside the vocabulary");
     if (tt[i] < 0 || tt[i] >= c.type_vocab) throw Napi::RangeError::New(env, "tokenTypes[" + std::to_string(i) + "] is outside 0.." + std::to_string(c.type_vocab - 1));
   }
   for (int b = 0; labels && b < B; b++)
     if (labels[b] < 0 || labels[b] >= c.labels) throw Napi::RangeError::New(env, "labels[" + std::to_string(b) + "] is outside 0.." + std::to_string(c.labels - 1));
-  if (train && !labels) throw Napi::TypeError::New(env, "a training step needs labels");
+  if (train && !labels && !targets) throw Napi::TypeError::New(env, "a training step needs labels or targets");
   float* logits_out = typed<float>(info, 12, "logitsOut", (size_t)B * c.labels);
 
   tbw::BertModelParams p{P[0], P[1], P[2], P[3], P[4], {}, nullptr, nullptr, nullptr, nullptr};
@@ -161,9 +165,9 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
     k.be = be, k.B = B, k.T = T, k.layers = c.layers, k.C = c.C, k.FF = c.FF, k.labels = c.labels, k.lora = c.lora_r;
     k.flash = c.flash;
   }
-  const float loss = tbw::bert_model_forward(*be, c, p, *k.acts, ids, tt, mask, labels);
+  const float loss = tbw::bert_model_forward(*be, c, p, *k.acts, ids, tt, mask, labels, targets);
   be->download(logits_out, k.acts->logits, (size_t)B * c.labels * sizeof(float));
-  if (train) tbw::bert_model_backward(*be, c, p, g, *k.acts, ids, tt, mask, labels);
+  if (train) tbw::bert_model_backward(*be, c, p, g, *k.acts, ids, tt, mask, labels, targets);
   return Napi::Number::New(env, loss);
 }
 

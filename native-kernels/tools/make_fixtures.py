@@ -177,7 +177,7 @@ def make_model(m=MODEL):
     B, T = ids.shape
     ln = torch.nn.functional.layer_norm
 
-    def forward(use_lora, all_modules=False):
+    def forward(use_lora, all_modules=False, targets=None):
         def lin(inp, w, b, l, proj):  # PEFT LoRA Linear on the FFN / attention output when all_modules
             y = inp @ w.T + b
             if use_lora and all_modules:
@@ -206,6 +206,8 @@ def make_model(m=MODEL):
                    P[p + "output.LayerNorm.weight"], P[p + "output.LayerNorm.bias"], eps=1e-12)
         pooled = torch.tanh(x[:, 0] @ P["bert.pooler.dense.weight"].T + P["bert.pooler.dense.bias"])
         logits = pooled @ P["classifier.weight"].T + P["classifier.bias"]
+        if targets is not None:  # HF BertForSequenceClassification with num_labels == 1: MSE on the squeezed logits
+            return logits, torch.nn.functional.mse_loss(logits.squeeze(-1), torch.tensor(targets, dtype=torch.float64))
         return logits, torch.nn.functional.cross_entropy(logits, torch.tensor(labels))
 
     return specs, P, lora, forward
@@ -242,6 +244,19 @@ def lora_all_modules_fixture(m=MODEL):
                 for l in range(m["L"]) for proj in ("query", "key", "value", "ao", "i", "o") for ab in "AB"]
     tensors += [("d:classifier.weight", P["classifier.weight"].grad.numpy()), ("d:classifier.bias", P["classifier.bias"].grad.numpy())]
     write_fixture(os.path.join(OUT, "bert_model_lora_all.bin"), tensors)
+
+
+REGRESSION_TARGETS = [0.5, 2.0, -1.0]
+
+
+def regression_fixture(m=MODEL):
+    """num_labels = 1 (STS-B-style regression): MSE loss, logits and every gradient, full fine-tuning."""
+    specs, P, lora, forward = make_model(dict(m, NC=1))
+    logits, loss = forward(False, targets=REGRESSION_TARGETS)
+    loss.backward()
+    tensors = [("logits", logits.detach().numpy()), ("loss", np.array([loss.item()]))]
+    tensors += [("d:" + name, P[name].grad.numpy().ravel()) for name, *_ in specs]
+    write_fixture(os.path.join(OUT, "bert_model_regression.bin"), tensors)
 
 
 def hf_polynomial(k, total=10, warmup=2, lr=1e-2, lr_end=1e-7, power=1.0):
@@ -409,4 +424,5 @@ if __name__ == "__main__":
     optim_fixture()
     train_steps_fixture()
     lora_all_modules_fixture()
+    regression_fixture()
     torch_bin_fixtures()

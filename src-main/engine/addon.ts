@@ -122,7 +122,7 @@ export interface NativeKernels {
     ids: Int32Array,
     tokenTypes: Int32Array,
     mask: Uint8Array,
-    labels: Int32Array | null,
+    labels: Int32Array | Float32Array | null, // class ids, or regression targets (config.labels = 1)
     B: number,
     T: number,
     grads: (F32 | null)[] | null,

@@ -102,6 +102,25 @@ describe('fine-tune jobs', () => {
     expect(st.error).toContain(`The last good checkpoint is ${good}.`)
   }, 120_000)
 
+  it('STS-B trains as regression (one output, MSE) and reports Pearson and Spearman', async () => {
+    // A small STS-B-layout folder: MRPC pairs scored 0..5 from their label and length difference.
+    const dir = path.join(tempDataDir('stsb'), 'STS-B')
+    fs.mkdirSync(dir)
+    const header = 'index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore'
+    const rows = fs.readFileSync(path.join(DATA, 'mrpc/dev.tsv'), 'utf8').replace(/^\uFEFF/, '').trim().split('\n').slice(1, 81)
+    const tsv = rows.map((r, i) => {
+      const [q, , , a, b] = r.split('\t')
+      return [i, 'main-news', 'x', '2012', i, 'none', 'none', a, b, (Number(q) * 4 + (a.length % 10) / 10).toFixed(3)].join('\t')
+    })
+    fs.writeFileSync(path.join(dir, 'train.tsv'), [header, ...tsv.slice(0, 60)].join('\n'))
+    fs.writeFileSync(path.join(dir, 'dev.tsv'), [header, ...tsv.slice(60)].join('\n'))
+    const { runId } = await services.call('jobs.start', { kind: 'finetune', params: quick({ task: 'stsb', data: dir, maxSteps: 3, evalEvery: 3 }) })
+    expect(await finish(runId)).toEqual({ runId, status: 'completed', error: null })
+    const sum = (await services.call('runs.get', { id: runId })).summary as { metrics: Record<string, number>; trainable_params: number }
+    expect(Object.keys(sum.metrics).sort()).toEqual(['loss', 'pearson', 'spearman'])
+    expect(sum.trainable_params).toBe(119_808 + 312 + 1) // LoRA q/k/v + a one-output classifier
+  }, 120_000)
+
   it('LoRA on all six linear layers trains PEFT\'s parameter count; QLoRA is refused until its kernels exist', async () => {
     const targetModules = ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'] as const
     const all = (await services.call('jobs.start', { kind: 'finetune', params: quick({ targetModules: [...targetModules], maxSteps: 2, evalEvery: 0, saveEvery: 0 }) })).runId

@@ -59,8 +59,8 @@ export async function loadTaskSplits(p: { task: string; data?: string; limitTrai
 export async function runFinetune(ctx: JobContext, p: FinetuneParams): Promise<Record<string, unknown>> {
   if (!fs.existsSync(p.model)) throw new Error(`model folder ${p.model} does not exist`)
   const spec = glueTask(p.task)
-  const ck = loadCheckpoint(p.model, { seed: p.seed, numLabels: spec.regression ? 1 : spec.labelNames.length })
-  if (ck.newlyInitialized.length) ctx.log(`${ck.newlyInitialized.join(', ')}: not in the checkpoint, freshly initialized (seed ${p.seed})`)
+  const ck = loadCheckpoint(p.model, { seed: p.seed, numLabels: spec.regression ? 1 : spec.labelNames.length, newHeadOnMismatch: true })
+  if (ck.newlyInitialized.length) ctx.log(`${ck.newlyInitialized.join(', ')}: not in the checkpoint or sized for other labels; freshly initialized (seed ${p.seed})`)
   const tok = WordPieceTokenizer.fromModelDir(p.model)
   const { folder, train, evalSplit } = await loadTaskSplits(p, ctx.dataDir)
   for (const s of [train, evalSplit]) if (s.problems.length) ctx.log(`${s.file}: ${s.problems.length} rows not used (first: ${s.where} ${s.problems[0].line}: ${s.problems[0].reason})`, 'warn')

@@ -50,11 +50,13 @@ class BertModelActs {
   void* block_;
 };
 
-// Returns the mean cross-entropy loss when labels are given (else 0); logits in acts.
+// Returns the mean cross-entropy loss when labels are given, or the mean squared error when float
+// targets are given instead (regression, as Hugging Face does for num_labels == 1), else 0; logits in acts.
 float bert_model_forward(Backend& be, const BertModelConfig& c, const BertModelParams& p, BertModelActs& a,
-                         const int32_t* ids, const int32_t* token_type, const uint8_t* mask, const int32_t* labels);
+                         const int32_t* ids, const int32_t* token_type, const uint8_t* mask, const int32_t* labels,
+                         const float* targets = nullptr);
 void bert_model_backward(Backend& be, const BertModelConfig& c, const BertModelParams& p, const BertModelGrads& g,
                          BertModelActs& a, const int32_t* ids, const int32_t* token_type, const uint8_t* mask,
-                         const int32_t* labels);
+                         const int32_t* labels, const float* targets = nullptr);
 
 }  // namespace tbw

@@ -29,7 +29,9 @@ export function normalizeName(name: string): string {
 
 const MAY_BE_MISSING = [/^classifier\./, /^bert\.pooler\./]
 
-export function loadCheckpoint(dir: string, opts: { numLabels?: number; seed?: number } = {}): LoadedCheckpoint {
+// newHeadOnMismatch: a classifier whose label count differs from numLabels is
+// replaced by a fresh one and reported (HF's ignore_mismatched_sizes, for a new task).
+export function loadCheckpoint(dir: string, opts: { numLabels?: number; seed?: number; newHeadOnMismatch?: boolean } = {}): LoadedCheckpoint {
   const configFile = path.join(dir, 'config.json')
   if (!fs.existsSync(configFile)) throw new Error(`${dir}: no config.json (is this a Hugging Face model folder?)`)
   let configJson: unknown
@@ -51,8 +53,10 @@ export function loadCheckpoint(dir: string, opts: { numLabels?: number; seed?: n
   const params = new Map<string, Float32Array>()
   const newlyInitialized: string[] = []
   for (const spec of specs) {
-    const t = byName.get(spec.name)
+    let t = byName.get(spec.name)
     byName.delete(spec.name)
+    const mismatched = t && (t.shape.length !== spec.shape.length || t.shape.some((d, i) => d !== spec.shape[i]))
+    if (mismatched && opts.newHeadOnMismatch && spec.name.startsWith('classifier.')) t = undefined
     if (!t) {
       if (!MAY_BE_MISSING.some((re) => re.test(spec.name))) {
         throw new Error(`${weightsFile}: missing tensor ${spec.name} (shape [${spec.shape.join(', ')}])`)

@@ -60,6 +60,20 @@ describe.each(backends)('BertClassifier[%s] LoRA on all six linear layers vs PyT
   })
 })
 
+describe.each(backends)('BertClassifier[%s] regression head (num_labels = 1) vs PyTorch', (backend) => {
+  it('MSE on float targets: logits, loss and every gradient', () => {
+    const reg = loadFixture('bert_model_regression.bin')
+    const model = new BertClassifier(config, fixtureParams(1), backend, null, 1)
+    const { logits, loss } = model.trainStep({ ...batch, labels: undefined, targets: Float32Array.from([0.5, 2.0, -1.0]) }, { trainBase: true })
+    expect(scaleClose(logits, reg.get('logits')!).ok).toBe(true)
+    expect(loss).toBeCloseTo(reg.get('loss')![0], 5)
+    model.names.forEach((name, i) => {
+      const c = scaleClose(model.grads[i], reg.get(`d:${name}`)!)
+      expect(c.ok, `${name}: worst ${c.worst} of scale ${c.scale}`).toBe(true)
+    })
+  })
+})
+
 describe.each(backends)('BertClassifier[%s] attention choice', (backend) => {
   it('flash and naive attention give the same logits and gradients, with dropout too', () => {
     const run = (attention: 'flash' | 'naive') => {

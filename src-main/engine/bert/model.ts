@@ -11,7 +11,8 @@ export interface Batch {
   ids: Int32Array // (B,T)
   tokenTypes: Int32Array // (B,T)
   mask: Uint8Array // (B,T), 1 = real token
-  labels?: Int32Array // (B)
+  labels?: Int32Array // (B) class ids
+  targets?: Float32Array // (B) regression targets, for a single-output head (HF: num_labels == 1, MSE loss)
 }
 
 export interface LoraOptions {
@@ -72,7 +73,7 @@ export class BertClassifier {
     const logits = new Float32Array(batch.B * this.stepConfig.labels)
     const cfg = { ...this.stepConfig, hiddenDropout: 0, attentionDropout: 0, loraDropout: 0, flashAttention: opts.attention !== 'naive' }
     const loss = this.call(batch, cfg, null, null, logits)
-    return { logits, loss: batch.labels ? loss : null }
+    return { logits, loss: batch.labels || batch.targets ? loss : null }
   }
 
   // Forward + backward in one native call; gradients accumulate into `grads` (the
@@ -88,7 +89,7 @@ export class BertClassifier {
       attention?: 'flash' | 'naive'
     },
   ) {
-    if (!batch.labels) throw new Error('trainStep needs labels')
+    if (!batch.labels && !batch.targets) throw new Error('trainStep needs labels or targets')
     const logits = new Float32Array(batch.B * this.stepConfig.labels)
     const trained = (name: string) => opts.trainBase || name.startsWith('classifier.') || !!opts.alsoTrain?.has(name)
     const grads = this.grads.map((g, i) => (trained(this.names[i]) ? g : null))
@@ -117,7 +118,7 @@ export class BertClassifier {
       batch.ids,
       batch.tokenTypes,
       batch.mask,
-      batch.labels ?? null,
+      batch.targets ?? batch.labels ?? null,
       batch.B,
       batch.T,
       grads,

@@ -44,5 +44,7 @@ describe('batching with dynamic padding and length bucketing', () => {
     expect([...b.tokenTypes]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1])
     expect([...b.labels!]).toEqual([1, 0])
     expect(collate({ ...enc, labels: [0.5, 2] }, [0, 1]).labels).toBeUndefined()
+    expect([...collate({ ...enc, labels: [0.5, 2] }, [0, 1], true).targets!]).toEqual([0.5, 2])
+    expect(collate({ ...enc, labels: [1, null] }, [0, 1])).not.toHaveProperty('labels')
   })
 })

@@ -93,8 +93,9 @@ export function paddingReport(lengths: ArrayLike<number>, batches: number[][]): 
   return { realTokens: real, paddedTokens: padded, waste: padded ? (padded - real) / padded : 0 }
 }
 
-// One padded batch: (B, T) with T the longest sequence in it.
-export function collate(enc: EncodedSplit, indexes: number[]): Batch & { targets: (number | null)[] } {
+// One padded batch: (B, T) with T the longest sequence in it. Labels become
+// class ids, or float targets for regression; absent when any is missing.
+export function collate(enc: EncodedSplit, indexes: number[], regression = false): Batch {
   const B = indexes.length
   const T = Math.max(1, ...indexes.map((i) => enc.lengths[i]))
   const ids = new Int32Array(B * T)
@@ -105,7 +106,9 @@ export function collate(enc: EncodedSplit, indexes: number[]): Batch & { targets
     tokenTypes.set(enc.tokenTypes[ex], row * T)
     mask.fill(1, row * T, row * T + enc.lengths[ex])
   })
-  const targets = indexes.map((i) => enc.labels[i])
-  const labels = targets.every((l) => l !== null && Number.isInteger(l)) ? Int32Array.from(targets as number[]) : undefined
-  return { B, T, ids, tokenTypes, mask, labels, targets }
+  const values = indexes.map((i) => enc.labels[i])
+  if (values.some((l) => l === null)) return { B, T, ids, tokenTypes, mask }
+  if (regression) return { B, T, ids, tokenTypes, mask, targets: Float32Array.from(values as number[]) }
+  const labels = values.every((l) => Number.isInteger(l)) ? Int32Array.from(values as number[]) : undefined
+  return { B, T, ids, tokenTypes, mask, labels }
 }

@@ -40,8 +40,8 @@ export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalReport> {
   const modelDir = o.model ?? state?.modelDir
   if (!modelDir) throw new Error('give a model folder (--model) or a checkpoint (--run or --checkpoint)')
   const spec = glueTask(o.task)
-  const labels = spec.labelNames.length
-  const ck = loadCheckpoint(modelDir, { seed: settings?.seed ?? 42, numLabels: labels })
+  const labels = spec.regression ? 1 : spec.labelNames.length
+  const ck = loadCheckpoint(modelDir, { seed: settings?.seed ?? 42, numLabels: labels, newHeadOnMismatch: true })
   const { model, tensors } = buildModel(ck, settings ?? { method: 'full', lora: { r: 1, alpha: 1, dropout: 0, targets: ['query'], rslora: false }, trainPooler: false, seed: 42 }, labels)
   if (o.checkpoint) loadTrainedTensors(o.checkpoint, tensors)
   const folder = openDatasetFolder(o.data ?? cachedGlueDir(path.join(o.dataDir, 'hub'), o.task), o.task)

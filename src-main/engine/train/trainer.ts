@@ -98,7 +98,8 @@ export function buildModel(
   return { model, tensors: [...adapters, ...base] }
 }
 
-// Predictions, mean loss and the task's metrics over an encoded split (batches of similar lengths, no dropout).
+// Predictions (class ids, or the score of a single-output regression head), mean loss and the
+// task's metrics over an encoded split (batches of similar lengths, no dropout).
 export function evaluateModel(model: BertClassifier, set: EncodedSplit, labels: number, metricNames: string[], attention: 'flash' | 'naive'): EvalResult {
   const n = set.ids.length
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => set.lengths[a] - set.lengths[b])
@@ -107,9 +108,10 @@ export function evaluateModel(model: BertClassifier, set: EncodedSplit, labels: 
   let labelled = 0
   for (let i = 0; i < n; i += 128) {
     const idx = order.slice(i, i + 128)
-    const batch = collate(set, idx)
+    const batch = collate(set, idx, labels === 1)
     const { logits, loss } = model.forward(batch, { attention })
     idx.forEach((ex, row) => {
+      if (labels === 1) return void (predictions[ex] = logits[row])
       let best = 0
       for (let k = 1; k < labels; k++) if (logits[row * labels + k] > logits[row * labels + best]) best = k
       predictions[ex] = best
@@ -133,6 +135,7 @@ export class Trainer {
   readonly tensors: TrainableTensor[]
   readonly totalParams: number
   private readonly engine: StepEngine
+  private readonly regression: boolean
   private readonly train: EncodedSplit
   private readonly evalSet: EncodedSplit
   private readonly batchesPerEpoch: number
@@ -150,8 +153,8 @@ export class Trainer {
     private readonly modelDir: string,
     backend: KernelVariant = loadKernels().capabilities().variant as KernelVariant,
   ) {
-    if (trainSplit.regression) throw new Error(`${trainSplit.task}: regression (MSE) training is not in the native model yet`)
-    const built = buildModel(ck, s, trainSplit.labelNames.length, backend)
+    this.regression = trainSplit.regression
+    const built = buildModel(ck, s, this.regression ? 1 : trainSplit.labelNames.length, backend)
     this.model = built.model
     this.tensors = built.tensors
     this.totalParams = this.model.params.reduce((a, p) => a + p.length, 0)
@@ -177,7 +180,7 @@ export class Trainer {
   // Micro-batch m of the endless, epoch-by-epoch stream of training batches.
   private plans = new Map<number, number[][]>()
   private microBatch(m: number): Batch {
-    return collate(this.train, this.plan(Math.floor(m / this.batchesPerEpoch))[m % this.batchesPerEpoch])
+    return collate(this.train, this.plan(Math.floor(m / this.batchesPerEpoch))[m % this.batchesPerEpoch], this.regression)
   }
 
   private plan(epoch: number): number[][] {
@@ -191,7 +194,7 @@ export class Trainer {
   }
 
   evaluate(): EvalResult {
-    return evaluateModel(this.model, this.evalSet, this.evalSplit.labelNames.length, this.metricNames, this.s.attention)
+    return evaluateModel(this.model, this.evalSet, this.regression ? 1 : this.evalSplit.labelNames.length, this.metricNames, this.s.attention)
   }
 
   async run(cb: TrainCallbacks, resumeFrom?: string): Promise<TrainResult> {
