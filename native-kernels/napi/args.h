@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "tbw/backend.h"
+
 namespace tbwnapi {
 
 template <class T>
@@ -34,6 +36,14 @@ inline int integer(const Napi::CallbackInfo& info, size_t i, const char* name, i
 inline std::string str(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a string");
   return info[i].As<Napi::String>().Utf8Value();
+}
+
+// The backend named by argument i ("ref", "scalar", "avx2", "avx512").
+inline tbw::Backend& backend_arg(const Napi::CallbackInfo& info, size_t i) {
+  const std::string name = str(info, i, "backend");
+  tbw::Backend* be = tbw::cpu_backend(name.c_str());
+  if (!be) throw Napi::Error::New(info.Env(), "backend '" + name + "' is not available on this CPU or build");
+  return *be;
 }
 
 }  // namespace tbwnapi

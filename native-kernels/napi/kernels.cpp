@@ -11,16 +11,9 @@ using namespace tbwnapi;
 
 namespace {
 
-tbw::Backend& backend(const Napi::CallbackInfo& info, size_t i) {
-  const std::string name = str(info, i, "backend");
-  tbw::Backend* be = tbw::cpu_backend(name.c_str());
-  if (!be) throw Napi::Error::New(info.Env(), "backend '" + name + "' is not available on this CPU or build");
-  return *be;
-}
-
 // matmulForward(backend, out, inp, weight, bias|null, N, C, OC)
 Napi::Value MatmulForward(const Napi::CallbackInfo& info) {
-  tbw::Backend& be = backend(info, 0);
+  tbw::Backend& be = backend_arg(info, 0);
   const int N = integer(info, 5, "N"), C = integer(info, 6, "C"), OC = integer(info, 7, "OC");
   be.matmul_forward(typed<float>(info, 1, "out", (size_t)N * OC), typed<float>(info, 2, "inp", (size_t)N * C),
                     typed<float>(info, 3, "weight", (size_t)OC * C), typed<float>(info, 4, "bias", OC, true), N, C, OC);
@@ -29,7 +22,7 @@ Napi::Value MatmulForward(const Napi::CallbackInfo& info) {
 
 // matmulBackward(backend, dinp|null, dweight|null, dbias|null, dout, inp, weight, N, C, OC)
 Napi::Value MatmulBackward(const Napi::CallbackInfo& info) {
-  tbw::Backend& be = backend(info, 0);
+  tbw::Backend& be = backend_arg(info, 0);
   const int N = integer(info, 7, "N"), C = integer(info, 8, "C"), OC = integer(info, 9, "OC");
   be.matmul_backward(typed<float>(info, 1, "dinp", (size_t)N * C, true), typed<float>(info, 2, "dweight", (size_t)OC * C, true),
                      typed<float>(info, 3, "dbias", OC, true), typed<float>(info, 4, "dout", (size_t)N * OC),
@@ -49,7 +42,7 @@ bool flash_algo(const Napi::CallbackInfo& info, size_t i) {
 
 // attentionForward(backend, algo, out, lse, att|null, q, k, v, mask|null, B, NH, T, HS)
 Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
-  tbw::Backend& be = backend(info, 0);
+  tbw::Backend& be = backend_arg(info, 0);
   const bool flash = flash_algo(info, 1);
   const tbw::AttentionShape s = shape(info, 9);
   const size_t n = (size_t)s.B * s.NH * s.T * s.HS, rows = (size_t)s.B * s.NH * s.T;
@@ -66,7 +59,7 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
 
 // attentionBackward(backend, algo, dq, dk, dv, dout, q, k, v, out, lse, att|null, mask|null, B, NH, T, HS)
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
-  tbw::Backend& be = backend(info, 0);
+  tbw::Backend& be = backend_arg(info, 0);
   const bool flash = flash_algo(info, 1);
   const tbw::AttentionShape s = shape(info, 13);
   const size_t n = (size_t)s.B * s.NH * s.T * s.HS, rows = (size_t)s.B * s.NH * s.T;
@@ -85,7 +78,7 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
 
 // attentionExtraBytes(backend, algo, B, NH, T, HS)
 Napi::Value AttentionExtraBytes(const Napi::CallbackInfo& info) {
-  tbw::Backend& be = backend(info, 0);
+  tbw::Backend& be = backend_arg(info, 0);
   return Napi::Number::New(info.Env(), (double)be.attention_extra_bytes(shape(info, 2), flash_algo(info, 1)));
 }
 

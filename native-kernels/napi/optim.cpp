@@ -12,13 +12,6 @@ using namespace tbwnapi;
 
 namespace {
 
-tbw::Backend& backend(const Napi::CallbackInfo& info, size_t i) {
-  const std::string name = str(info, i, "backend");
-  tbw::Backend* be = tbw::cpu_backend(name.c_str());
-  if (!be) throw Napi::Error::New(info.Env(), "backend '" + name + "' is not available on this CPU or build");
-  return *be;
-}
-
 size_t length(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info.Length() <= i || !info[i].IsTypedArray()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Float32Array");
   return info[i].As<Napi::TypedArray>().ElementLength();
@@ -42,7 +35,7 @@ int step_of(const Napi::CallbackInfo& info, const Napi::Object& o) {
 
 // adamwUpdate(backend, p, g, m, v, {lr, beta1, beta2, eps, weightDecay, step})
 Napi::Value AdamW(const Napi::CallbackInfo& info) {
-  tbw::Backend& be = backend(info, 0);
+  tbw::Backend& be = backend_arg(info, 0);
   const size_t n = length(info, 1, "p");
   const Napi::Object o = hyper(info, 5);
   tbw::AdamWHyper h;
@@ -60,7 +53,7 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
 // adafactorUpdate(backend, p, g, row|null, col|null, v|null, m|null, rows, cols, {lr, eps1, eps2, clipThreshold,
 //                 decayRate, beta1, weightDecay, scaleParameter, step})
 Napi::Value Adafactor(const Napi::CallbackInfo& info) {
-  tbw::Backend& be = backend(info, 0);
+  tbw::Backend& be = backend_arg(info, 0);
   const int rows = integer(info, 7, "rows"), cols = integer(info, 8, "cols");
   const size_t n = (size_t)rows * cols;
   const Napi::Object o = hyper(info, 9);
@@ -88,7 +81,7 @@ Napi::Value Adafactor(const Napi::CallbackInfo& info) {
 
 // sgdUpdate(backend, p, g, buf|null, {lr, momentum, dampening, weightDecay, nesterov, step})
 Napi::Value Sgd(const Napi::CallbackInfo& info) {
-  tbw::Backend& be = backend(info, 0);
+  tbw::Backend& be = backend_arg(info, 0);
   const size_t n = length(info, 1, "p");
   const Napi::Object o = hyper(info, 4);
   tbw::SgdHyper h;
@@ -106,7 +99,7 @@ Napi::Value Sgd(const Napi::CallbackInfo& info) {
 
 // clipGradNorm(backend, grads: Float32Array[], maxNorm) -> the norm before clipping (maxNorm <= 0: only measure)
 Napi::Value ClipGradNorm(const Napi::CallbackInfo& info) {
-  tbw::Backend& be = backend(info, 0);
+  tbw::Backend& be = backend_arg(info, 0);
   if (info.Length() < 3 || !info[1].IsArray() || !info[2].IsNumber())
     throw Napi::TypeError::New(info.Env(), "clipGradNorm(backend, grads[], maxNorm)");
   const Napi::Array arr = info[1].As<Napi::Array>();

@@ -3,17 +3,8 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import type { ArtifactInfo as Artifact } from '../contract/types'
 import type { Db } from './database'
-
-export interface Artifact {
-  id: number
-  runId: number
-  kind: string
-  path: string
-  bytes: number
-  sha256: string
-  createdAt: string
-}
 
 // Size and sha256 of a file, or of a folder's files (hashed in name order: name, then bytes).
 export function fingerprint(target: string): { bytes: number; sha256: string } {

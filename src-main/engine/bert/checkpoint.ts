@@ -32,20 +32,9 @@ const MAY_BE_MISSING = [/^classifier\./, /^bert\.pooler\./]
 // newHeadOnMismatch: a classifier whose label count differs from numLabels is
 // replaced by a fresh one and reported (HF's ignore_mismatched_sizes, for a new task).
 export function loadCheckpoint(dir: string, opts: { numLabels?: number; seed?: number; newHeadOnMismatch?: boolean } = {}): LoadedCheckpoint {
-  const configFile = path.join(dir, 'config.json')
-  if (!fs.existsSync(configFile)) throw new Error(`${dir}: no config.json (is this a Hugging Face model folder?)`)
-  let configJson: unknown
-  try {
-    configJson = JSON.parse(fs.readFileSync(configFile, 'utf8'))
-  } catch (err) {
-    throw new Error(`${configFile}: not valid JSON (${(err as Error).message})`)
-  }
-  const config = parseBertConfig(configJson, configFile)
-  const st = path.join(dir, 'model.safetensors')
-  const bin = path.join(dir, 'pytorch_model.bin')
-  const weightsFile = fs.existsSync(st) ? st : fs.existsSync(bin) ? bin : null
-  if (!weightsFile) throw new Error(`${dir}: no model.safetensors or pytorch_model.bin`)
-  const file = weightsFile === st ? readSafetensors(st) : readTorchBin(bin)
+  const { config } = readModelFolder(dir)
+  const weightsFile = weightsFileOf(dir)
+  const file = weightsFile.endsWith('.safetensors') ? readSafetensors(weightsFile) : readTorchBin(weightsFile)
 
   const byName = new Map<string, Tensor>()
   for (const [name, t] of file.tensors) byName.set(normalizeName(name), t)
@@ -73,6 +62,28 @@ export function loadCheckpoint(dir: string, opts: { numLabels?: number; seed?: n
     params.set(spec.name, t.data)
   }
   return { config, weightsFile, params, newlyInitialized, unused: [...byName.keys()].sort(), metadata: file.metadata }
+}
+
+// config.json of a Hugging Face model folder: the raw JSON and the parsed BERT config.
+export function readModelFolder(dir: string): { raw: Record<string, unknown>; config: BertConfig } {
+  const configFile = path.join(dir, 'config.json')
+  if (!fs.existsSync(configFile)) throw new Error(`${dir}: no config.json (is this a Hugging Face model folder?)`)
+  let raw: Record<string, unknown>
+  try {
+    raw = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>
+  } catch (err) {
+    throw new Error(`${configFile}: not valid JSON (${(err as Error).message})`)
+  }
+  return { raw, config: parseBertConfig(raw, configFile) }
+}
+
+// The weights file, safetensors first.
+export function weightsFileOf(dir: string): string {
+  const st = path.join(dir, 'model.safetensors')
+  const bin = path.join(dir, 'pytorch_model.bin')
+  const file = fs.existsSync(st) ? st : fs.existsSync(bin) ? bin : null
+  if (!file) throw new Error(`${dir}: no model.safetensors or pytorch_model.bin`)
+  return file
 }
 
 function freshInit(n: number, std: number, seed: number): Float32Array {

@@ -4,7 +4,8 @@
 // weights are the workbench's seeded random ones.
 import fs from 'node:fs'
 import path from 'node:path'
-import { numLabels, parameterCount, parseBertConfig, sequenceClassificationParams } from './config'
+import { readModelFolder, weightsFileOf } from './checkpoint'
+import { numLabels, parameterCount, sequenceClassificationParams } from './config'
 import { readSafetensorsHeader } from './safetensors'
 import { readTorchBin } from './torch-bin'
 import type { ModelInfo } from '../../contract/types'
@@ -12,23 +13,12 @@ import type { ModelInfo } from '../../contract/types'
 export type { ModelInfo }
 
 export function inspectModel(dir: string): ModelInfo {
-  const configFile = path.join(dir, 'config.json')
-  if (!fs.existsSync(configFile)) throw new Error(`${dir}: no config.json (is this a Hugging Face model folder?)`)
-  let raw: Record<string, unknown>
-  try {
-    raw = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>
-  } catch (err) {
-    throw new Error(`${configFile}: not valid JSON (${(err as Error).message})`)
-  }
-  const c = parseBertConfig(raw, configFile)
-  const st = path.join(dir, 'model.safetensors')
-  const bin = path.join(dir, 'pytorch_model.bin')
-  const weightsFile = fs.existsSync(st) ? st : fs.existsSync(bin) ? bin : null
-  if (!weightsFile) throw new Error(`${dir}: no model.safetensors or pytorch_model.bin`)
+  const { raw, config: c } = readModelFolder(dir)
+  const weightsFile = weightsFileOf(dir)
   let tensors: { dtype: string; shape: number[] }[]
   let metadata: Record<string, string> = {}
-  if (weightsFile === st) ({ tensors, metadata } = readSafetensorsHeader(st))
-  else tensors = [...readTorchBin(bin).tensors.values()]
+  if (weightsFile.endsWith('.safetensors')) ({ tensors, metadata } = readSafetensorsHeader(weightsFile))
+  else tensors = [...readTorchBin(weightsFile).tensors.values()]
   const dtypes: Record<string, number> = {}
   let inFile = 0
   for (const t of tensors) {
