@@ -17,7 +17,9 @@ export function writeSyntheticParaphrase(
 ): void {
   const rand = seededRandom(o.seed)
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]
-  const words = (sentences: string[]) => [...new Set(sentences)].map((s) => s.split(' ').slice(0, o.maxWords)).filter((w) => w.length >= 4)
+  // Distinct after truncation: two sentences with the same first words would make a "different" pair identical.
+  const words = (sentences: string[]) =>
+    [...new Set(sentences.map((s) => s.split(' ').slice(0, o.maxWords).join(' ')))].map((s) => s.split(' ')).filter((w) => w.length >= 4)
   const trainPool = words(trainSentences)
   const devPool = words(devSentences)
   const vocab = trainPool.flat()
