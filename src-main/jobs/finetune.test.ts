@@ -102,6 +102,18 @@ describe('fine-tune jobs', () => {
     expect(st.error).toContain(`The last good checkpoint is ${good}.`)
   }, 120_000)
 
+  it('early stopping ends the run once the main metric stops improving, keeping the best checkpoint', async () => {
+    // With a learning rate too small to change a prediction, accuracy never improves after the first evaluation.
+    const { runId } = await services.call('jobs.start', {
+      kind: 'finetune',
+      params: quick({ lr: 1e-12, scheduler: 'constant', evalEvery: 1, saveEvery: 0, earlyStoppingPatience: 2, maxSteps: 24 }),
+    })
+    expect(await finish(runId)).toMatchObject({ status: 'completed' })
+    const sum = (await services.call('runs.get', { id: runId })).summary as { steps: number; stopped_early: boolean; best: { step: number }; best_checkpoint: string }
+    expect(sum).toMatchObject({ steps: 3, stopped_early: true, best: { step: 1 } })
+    expect(fs.existsSync(path.join(sum.best_checkpoint, 'trainable.safetensors'))).toBe(true)
+  }, 120_000)
+
   it('STS-B trains as regression (one output, MSE) and reports Pearson and Spearman', async () => {
     // A small STS-B-layout folder: MRPC pairs scored 0..5 from their label and length difference.
     const dir = path.join(tempDataDir('stsb'), 'STS-B')

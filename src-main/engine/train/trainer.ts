@@ -226,12 +226,13 @@ export class Trainer {
       for (const [k, v] of Object.entries(r.metrics)) cb.metric(`eval/${k}`, step, v)
       state.evals.push({ step, loss: r.loss, metrics: r.metrics })
       const value = r.metrics[main]
-      if (value !== undefined && (!state.best || value > state.best.value)) {
+      const improved = value !== undefined && (!state.best || value > state.best.value)
+      if (improved) {
         state.best = { step, metric: main, value }
         state.sinceBest = 0
       } else state.sinceBest++
       cb.log(`step ${step}: eval loss ${r.loss.toFixed(4)} ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}`)
-      return r
+      return improved
     }
     let stoppedEarly = false
     const t0 = Date.now()
@@ -254,14 +255,16 @@ export class Trainer {
       cb.metric('train/lr', step, lr)
       cb.metric('train/grad_norm', step, gradNorm)
       const done = step === this.totalSteps
+      let improved = false
       if ((s.evalEvery > 0 && step % s.evalEvery === 0) || done) {
-        doEval(step)
+        improved = doEval(step)
         if (s.earlyStoppingPatience > 0 && state.sinceBest >= s.earlyStoppingPatience) {
           cb.log(`early stopping at step ${step}: no better ${main} in ${state.sinceBest} evaluations`)
           stoppedEarly = true
         }
       }
-      if ((s.saveEvery > 0 && step % s.saveEvery === 0) || done || stoppedEarly) save(step)
+      // A new best is always saved, so keep-best has a checkpoint to keep.
+      if ((s.saveEvery > 0 && step % s.saveEvery === 0) || done || stoppedEarly || improved) save(step)
       const elapsed = (Date.now() - t0) / 1000
       cb.progress(step / this.totalSteps, `step ${step}/${this.totalSteps} · loss ${loss.toFixed(4)} · ${((step - firstStep + 1) / Math.max(elapsed, 1e-9)).toFixed(2)} steps/s`)
       if (stoppedEarly) break
