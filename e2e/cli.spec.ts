@@ -111,6 +111,21 @@ describe('tbw CLI', () => {
     expect(() => tbw('finetune', '--model', model, '--task', 'mrpc', '--lora-r', 'many')).toThrow(/loraR: Invalid input: expected number/)
   })
 
+  it('trace import --json summarizes the seed study trace as a run; trace top prints its operator and kernel tables', () => {
+    const file = sharedData('traces', 'fine_tuned_profiler.pt.trace.json')
+    const out = JSON.parse(tbw('trace', 'import', file, '--json').trim())
+    expect(out).toMatchObject({ events: 3263, by_cat: { cpu_op: 453, kernel: 87 }, flows: { ac2g_start: 90, ac2g_finish: 92 }, device: 'Tesla T4' })
+    for (const key of ['events', 'by_ph', 'by_cat', 'kernel_total_us', 'processes', 'threads', 'device']) expect(out).toHaveProperty(key)
+    expect(out.kernel_total_us / 1000).toBeCloseTo(1.19, 2)
+    const ops = JSON.parse(tbw('trace', 'top', String(out.run_id), '--json', '--limit', '500'))
+    expect(ops.reduce((n: number, o: { calls: number }) => n + o.calls, 0)).toBe(453)
+    expect(tbw('trace', 'top', String(out.run_id))).toMatch(/aten::addmm +\d+\.\d%/)
+    expect(tbw('trace', 'top', file, '--kernels')).toMatch(/fmha_cutlassF_f32_aligned_64x64_rf_sm75/)
+    const notTrace = path.join(dataDir, 'notes.json')
+    fs.writeFileSync(notTrace, '{"traceEvents": [{"ph": "X"}, oops]}')
+    expect(() => tbw('trace', 'import', notTrace)).toThrow(/notes\.json: not a trace: .*position "?30/)
+  })
+
   it('model init refuses a vocabulary that does not fit the preset', () => {
     const small = path.join(dataDir, 'small-vocab.txt')
     fs.writeFileSync(small, '[PAD]\n[UNK]\n')

@@ -43,6 +43,7 @@ export const SelfTestParams = z
 export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('engine-selftest'), params: SelfTestParams.default(SelfTestParams.parse({})) }).strict(),
   z.object({ kind: z.literal('finetune'), params: FinetuneParams, name: z.string().min(1).max(200).optional() }).strict(),
+  z.object({ kind: z.literal('trace-import'), params: z.object({ file: z.string().min(1).max(4096) }).strict(), name: z.string().min(1).max(200).optional() }).strict(),
 ])
 export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']

@@ -4,6 +4,7 @@ import { JobSpec } from '../contract/commands'
 import { JobCancelled, JobContext } from './job-context'
 import type { HostToJob, JobToHost } from './protocol'
 import { runFinetune } from './finetune'
+import { runTraceImport } from './trace-import'
 import { runSelfTest } from './selftest'
 
 interface ParentPort {
@@ -45,6 +46,8 @@ async function runJob(ctx: JobContext, spec: JobSpec): Promise<Record<string, un
       return runSelfTest(ctx, spec.params)
     case 'finetune':
       return runFinetune(ctx, spec.params)
+    case 'trace-import':
+      return runTraceImport(ctx, spec.params)
   }
 }
 

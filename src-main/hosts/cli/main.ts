@@ -12,6 +12,7 @@ import { createNodeServices } from '../node-host'
 import { serve } from '../serve'
 import { doctorText } from './doctor'
 import { registerFinetuneCommands } from './finetune-commands'
+import { registerTraceCommands } from './trace-commands'
 import { formatBytes, formatSeconds, progressBar, table } from './format'
 
 const program = new Command('tbw')
@@ -214,6 +215,7 @@ program
   })
 
 registerFinetuneCommands(program, withServices, hubOptions, () => path.resolve(program.opts<{ dataDir?: string }>().dataDir ?? defaultDataDir()))
+registerTraceCommands(program, withServices)
 
 program
   .command('serve')

@@ -1,0 +1,161 @@
+// One streaming pass over a trace: counts by phase and category, processes and
+// threads, GPU kernel time, flows, the device; and the operator table that
+// torch.profiler's key_averages prints (calls, total and self CPU time, and the
+// device time of the kernels each op launched, found through the launch's
+// correlation id) plus a kernel table. Only CPU ops, runtime calls and GPU
+// activity are kept, as compact numbers, to build the tables.
+import { readTrace, type TraceEvent } from './read-trace'
+
+export interface TraceSummary {
+  events: number
+  by_ph: Record<string, number>
+  by_cat: Record<string, number>
+  kernel_total_us: number
+  processes: number
+  threads: number
+  device: string | null
+  flows: { ac2g_start: number; ac2g_finish: number }
+  display_time_unit: string | null
+}
+
+export interface OpRow {
+  name: string
+  calls: number
+  total_us: number
+  self_us: number
+  avg_us: number
+  device_us: number // time of the GPU work this op launched itself (not its children's)
+  self_share: number // of all CPU-op self time
+}
+
+export interface KernelRow {
+  name: string
+  calls: number
+  total_us: number
+  avg_us: number
+  share: number // of all kernel time
+}
+
+export interface TraceAnalysis {
+  summary: TraceSummary
+  ops: OpRow[]
+  kernels: KernelRow[]
+}
+
+const GPU_CATS = new Set(['kernel', 'gpu_memcpy', 'gpu_memset'])
+const LAUNCH_CATS = new Set(['cuda_runtime', 'cuda_driver'])
+
+interface Span {
+  ts: number
+  end: number
+  name: number // index into names
+  op: boolean // cpu_op (else a runtime launch)
+  correlation: number
+}
+
+const inc = (m: Record<string, number>, k: string) => void (m[k] = (m[k] ?? 0) + 1)
+
+export async function analyzeTrace(file: string, onProgress?: (bytes: number, total: number) => void): Promise<TraceAnalysis> {
+  const by_ph: Record<string, number> = {}
+  const by_cat: Record<string, number> = {}
+  const pids = new Set<string>()
+  const threads = new Set<string>()
+  const names: string[] = []
+  const nameIds = new Map<string, number>()
+  const nameId = (n: string) => nameIds.get(n) ?? (nameIds.set(n, names.length), names.push(n), names.length - 1)
+  const spans = new Map<string, Span[]>() // per thread
+  const deviceByCorrelation = new Map<number, number>()
+  const kernels = new Map<string, { calls: number; total: number }>()
+  let events = 0
+  let kernelTotal = 0
+  let ac2gStart = 0
+  let ac2gFinish = 0
+
+  const header = await readTrace(
+    file,
+    (e: TraceEvent) => {
+      events++
+      const ph = e.ph ?? '(none)'
+      const cat = e.cat ?? '(none)'
+      inc(by_ph, ph)
+      inc(by_cat, cat)
+      // Processes and threads that have events (Kineto names every possible device in metadata).
+      if (e.pid !== undefined && ph !== 'M') pids.add(String(e.pid))
+      if (e.pid !== undefined && e.tid !== undefined && ph !== 'M') threads.add(`${e.pid}:${e.tid}`)
+      if (cat === 'ac2g') ph === 's' ? ac2gStart++ : ph === 'f' && ac2gFinish++
+      if (ph !== 'X' || typeof e.ts !== 'number') return
+      const dur = typeof e.dur === 'number' ? e.dur : 0
+      const correlation = Number(e.args?.correlation ?? -1)
+      if (GPU_CATS.has(cat)) {
+        if (cat === 'kernel') {
+          kernelTotal += dur
+          const k = kernels.get(e.name ?? '') ?? { calls: 0, total: 0 }
+          k.calls++
+          k.total += dur
+          kernels.set(e.name ?? '', k)
+        }
+        if (correlation >= 0) deviceByCorrelation.set(correlation, (deviceByCorrelation.get(correlation) ?? 0) + dur)
+        return
+      }
+      if (cat !== 'cpu_op' && !LAUNCH_CATS.has(cat)) return
+      const key = `${e.pid}:${e.tid}`
+      let list = spans.get(key)
+      if (!list) spans.set(key, (list = []))
+      list.push({ ts: e.ts, end: e.ts + dur, name: nameId(e.name ?? ''), op: cat === 'cpu_op', correlation })
+    },
+    onProgress,
+  )
+
+  // Nesting per thread: parents start first (and are longer on ties).
+  const rows = new Map<number, { calls: number; total: number; self: number; device: number }>()
+  const row = (n: number) => rows.get(n) ?? (rows.set(n, { calls: 0, total: 0, self: 0, device: 0 }), rows.get(n)!)
+  for (const list of spans.values()) {
+    list.sort((a, b) => a.ts - b.ts || b.end - a.end)
+    const stack: Span[] = []
+    for (const s of list) {
+      while (stack.length && stack[stack.length - 1].end <= s.ts) stack.pop()
+      const parent = [...stack].reverse().find((p) => p.op) // innermost enclosing CPU op
+      if (s.op) {
+        const r = row(s.name)
+        r.calls++
+        r.total += s.end - s.ts
+        r.self += s.end - s.ts
+        if (parent) row(parent.name).self -= s.end - s.ts
+        stack.push(s)
+      } else if (parent) {
+        row(parent.name).device += deviceByCorrelation.get(s.correlation) ?? 0
+      }
+    }
+  }
+  const selfTotal = [...rows.values()].reduce((a, r) => a + r.self, 0)
+  const ops: OpRow[] = [...rows]
+    .map(([n, r]) => ({
+      name: names[n],
+      calls: r.calls,
+      total_us: r.total,
+      self_us: r.self,
+      avg_us: r.total / r.calls,
+      device_us: r.device,
+      self_share: selfTotal ? r.self / selfTotal : 0,
+    }))
+    .sort((a, b) => b.self_us - a.self_us)
+  const kernelRows: KernelRow[] = [...kernels]
+    .map(([name, k]) => ({ name, calls: k.calls, total_us: k.total, avg_us: k.total / k.calls, share: kernelTotal ? k.total / kernelTotal : 0 }))
+    .sort((a, b) => b.total_us - a.total_us)
+  const props = Array.isArray(header.deviceProperties) ? (header.deviceProperties as { name?: string }[]) : []
+  return {
+    summary: {
+      events,
+      by_ph,
+      by_cat,
+      kernel_total_us: kernelTotal,
+      processes: pids.size,
+      threads: threads.size,
+      device: props.length ? props.map((p) => p.name ?? '?').join(', ') : null,
+      flows: { ac2g_start: ac2gStart, ac2g_finish: ac2gFinish },
+      display_time_unit: header.displayTimeUnit ?? null,
+    },
+    ops,
+    kernels: kernelRows,
+  }
+}
