@@ -3,7 +3,7 @@
 // train sentence and a lightly perturbed copy vs. two different ones; dev pairs
 // from MRPC dev sentences), printing the dev curve. Exits 1 below --target.
 //   npx tsx scripts/learn-synthetic.ts [--steps 1500] [--lr 3e-4] [--words 6] [--train 48000] [--batch 32]
-//                                      [--dropout 0.1] [--schedule linear] [--warmup 0.1] [--target 0.95]
+//                                      [--dropout 0.1] [--schedule linear] [--warmup 0.1] [--beta2 0.999] [--target 0.95]
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -45,7 +45,7 @@ async function main() {
       method: 'full',
       lora: { r: 16, alpha: 16, dropout: 0, targets: ['query'], rslora: false },
       trainPooler: false,
-      optimizer: { name: 'adamw', weightDecay: 0.01 },
+      optimizer: { name: 'adamw', weightDecay: 0.01, beta2: Number(arg('beta2', 0.999)) },
       lr: Number(arg('lr', 3e-4)),
       scheduler: arg('schedule', 'linear') as ScheduleName,
       warmupRatio: Number(arg('warmup', 0.1)),

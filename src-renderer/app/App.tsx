@@ -6,6 +6,7 @@ import { DatasetsPage } from '../features/library/DatasetsPage'
 import { ModelsPage } from '../features/library/ModelsPage'
 import { PlaceholderPage } from '../features/placeholder/PlaceholderPage'
 import { RunsPage } from '../features/runs/RunsPage'
+import { TracesPage } from '../features/traces/TracesPage'
 import { wireEvents } from './events'
 import { JobsPanel } from './JobsPanel'
 import { PAGES } from './pages'
@@ -49,6 +50,8 @@ export function App() {
           <DatasetsPage />
         ) : page === 'finetune' ? (
           <FinetunePage />
+        ) : page === 'traces' ? (
+          <TracesPage />
         ) : (
           <PlaceholderPage page={info} />
         )}

@@ -27,10 +27,6 @@ export const PAGES: PageInfo[] = [
     label: 'Benchmarks',
     coming: 'Latency × size × accuracy matrices by batch size, measured side by side with ONNX Runtime and PyTorch.',
   },
-  {
-    id: 'traces',
-    label: 'Traces',
-    coming: 'Record Chrome traces of training and inference, open PyTorch profiler traces of any size, and compare them.',
-  },
+  { id: 'traces', label: 'Traces' },
   { id: 'runs', label: 'Runs' },
 ]

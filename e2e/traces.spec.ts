@@ -1,0 +1,58 @@
+// The Traces page in headless Chromium: import the seed study's profiler trace
+// (a job with progress), read its summary, operator and kernel tables, and diff
+// it against the CPU-only run of the same model.
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sharedData } from '../test-support/services'
+import { ARTIFACTS, launchChromium, startServe, type RunningHost } from './support/web-host'
+
+let host: RunningHost
+let browser: Browser
+
+beforeAll(async () => {
+  host = await startServe()
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await host?.stop()
+})
+
+describe('Traces page', () => {
+  it('imports the shared trace and shows its summary, operator and kernel tables, and a diff', async () => {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 1200 } })
+    const problems: string[] = []
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()))
+    page.on('pageerror', (e) => problems.push(e.message))
+    await page.goto(`${host.url}#/traces`)
+    await page.getByLabel('Trace file').fill(sharedData('traces', 'base_model_profiler.pt.trace.json'))
+    await page.getByRole('button', { name: 'Import', exact: true }).click()
+    await page.locator('[data-testid="trace-view"]').waitFor({ timeout: 30_000 }).catch(() => undefined)
+    await page.getByLabel('Trace file').fill(sharedData('traces', 'fine_tuned_profiler.pt.trace.json'))
+    await page.getByRole('button', { name: 'Import', exact: true }).click()
+    const view = page.getByTestId('trace-view')
+    await expect.poll(async () => (await view.count()) && (await view.locator('[data-fact="Device"]').textContent()), { timeout: 30_000 }).toBe('Tesla T4')
+    await expect.poll(() => view.locator('h2').first().textContent()).toMatch(/fine_tuned_profiler/)
+    expect(await view.locator('[data-fact="Events"]').textContent()).toBe('3,263')
+    expect(await view.locator('[data-fact="CUDA flows (ac2g)"]').textContent()).toBe('90 starts / 92 finishes')
+    expect(await view.locator('[data-fact="GPU kernel time"]').textContent()).toBe('1.186 ms')
+    expect(await page.locator('[data-testid="op-table"] tr[data-op="aten::addmm"] td').nth(6).textContent()).toBe('26')
+    expect(await page.getByTestId('kernel-table').textContent()).toMatch(/fmha_cutlassF_f32_aligned_64x64_rf_sm75/)
+    await page.getByLabel('filter operators').fill('layer_norm')
+    expect(await page.locator('[data-testid="op-table"] tbody tr').count()).toBeGreaterThan(0)
+    expect(await page.locator('[data-testid="op-table"] tbody tr[data-op="aten::addmm"]').count()).toBe(0)
+    // Compare with the CPU-only trace of the same model.
+    const baseRun = await page.locator('tr[data-trace-run]').filter({ hasText: 'base_model_profiler' }).getAttribute('data-trace-run')
+    await page.getByLabel(`compare with run ${baseRun}`).check()
+    const diff = page.getByTestId('op-diff')
+    await diff.waitFor()
+    expect(await diff.locator('tr[data-diff-op="aten::addmm"]').count()).toBe(1)
+    fs.mkdirSync(ARTIFACTS, { recursive: true })
+    await page.screenshot({ path: path.join(ARTIFACTS, 'traces-page.png'), fullPage: true })
+    expect(problems).toEqual([])
+    await page.close()
+  })
+})
