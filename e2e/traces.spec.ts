@@ -44,6 +44,31 @@ describe('Traces page', () => {
     await page.getByLabel('filter operators').fill('layer_norm')
     expect(await page.locator('[data-testid="op-table"] tbody tr').count()).toBeGreaterThan(0)
     expect(await page.locator('[data-testid="op-table"] tbody tr[data-op="aten::addmm"]').count()).toBe(0)
+    // Timeline: find the attention kernel, zoom to it, select it and read its args.
+    const timeline = page.getByTestId('timeline')
+    await timeline.waitFor()
+    await page.getByLabel('search events').fill('fmha_cutlassF')
+    expect(await page.getByTestId('match-count').textContent()).toBe('4 matches')
+    await page.getByRole('button', { name: 'Next match' }).click()
+    const selection = page.getByTestId('selection')
+    expect(await selection.locator('b').textContent()).toMatch(/^fmha_cutlassF_f32_aligned_64x64_rf_sm75/)
+    expect(await selection.textContent()).toMatch(/kernel/)
+    expect(await selection.locator('pre').textContent()).toMatch(/"correlation"/)
+    const canvas = page.getByTestId('timeline-canvas')
+    const before = await canvas.getAttribute('data-view')
+    await canvas.focus()
+    await page.keyboard.press('w') // zoom in, as in Perfetto
+    expect(await canvas.getAttribute('data-view')).not.toBe(before)
+    // Clicking the kernel on the canvas selects it; clicking the track labels clears the selection.
+    await page.getByRole('button', { name: 'Reset zoom' }).click()
+    await page.getByRole('button', { name: 'Next match' }).click() // zooms to the next kernel
+    const [sx, sy] = [Number(await canvas.getAttribute('data-sel-x')), Number(await canvas.getAttribute('data-sel-y'))]
+    await page.getByLabel('search events').fill('')
+    await canvas.click({ position: { x: 10, y: 2 } })
+    expect(await selection.count()).toBe(0)
+    await canvas.click({ position: { x: sx, y: sy } })
+    expect(await page.getByTestId('selection').locator('b').textContent()).toMatch(/^fmha_cutlassF/)
+    await page.screenshot({ path: path.join(ARTIFACTS, 'traces-timeline.png'), fullPage: false })
     // Compare with the CPU-only trace of the same model.
     const baseRun = await page.locator('tr[data-trace-run]').filter({ hasText: 'base_model_profiler' }).getAttribute('data-trace-run')
     await page.getByLabel(`compare with run ${baseRun}`).check()

@@ -3,6 +3,7 @@
 // this map; an input that fails its schema never reaches a service.
 import { z } from 'zod'
 import { GLUE_TASK_IDS } from '../engine/data/tasks'
+import type { Timeline } from '../engine/traces/timeline'
 import { FinetuneParams } from './finetune'
 import type {
   ActiveJob,
@@ -73,6 +74,7 @@ export const commands = {
   'jobs.cancel': command<{ cancelled: boolean }>()(z.object({ runId }).strict()),
   'jobs.active': command<ActiveJob[]>()(z.object({}).strict()),
   'runs.artifacts': command<ArtifactInfo[]>()(z.object({ runId }).strict()),
+  'traces.timeline': command<Timeline>()(z.object({ runId }).strict()),
   'finetune.estimate': command<FinetuneEstimate>()(z.object({ params: FinetuneParams, meanTokens: z.number().positive().max(8192).default(64) }).strict()),
   'models.inspect': command<ModelInfo>()(z.object({ path: localPath }).strict()),
   'models.tokenize': command<TokenizedPair>()(z.object({ path: localPath, a: text, b: text.nullable().default(null), maxLength }).strict()),

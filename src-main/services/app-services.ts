@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import type { CommandName, CommandResult, ParsedInput } from '../contract/commands'
 import type { CommandResponse } from '../contract/result'
 import type { SystemInfo } from '../contract/types'
+import type { Timeline } from '../engine/traces/timeline'
 import { validateCommand } from '../contract/validate'
 import { openDatabase, type Db } from '../db/database'
 import { listArtifacts } from '../db/artifacts'
@@ -60,6 +61,13 @@ export class AppServices {
       'runs.artifacts': ({ runId }) => {
         if (!getRun(this.db, runId)) throw new NotFoundError(`Run ${runId} does not exist`)
         return listArtifacts(this.db, runId)
+      },
+      'traces.timeline': ({ runId }) => {
+        const run = getRun(this.db, runId)
+        if (!run) throw new NotFoundError(`Run ${runId} does not exist`)
+        const file = (run.summary as { timeline?: string | null }).timeline
+        if (run.kind !== 'trace-import' || !file || !fs.existsSync(file)) throw new NotFoundError(`Run ${runId} has no trace timeline`)
+        return JSON.parse(fs.readFileSync(file, 'utf8')) as Timeline
       },
       'finetune.estimate': async ({ params, meanTokens }) => {
         const model = await lib.inspectModel(params.model)

@@ -55,7 +55,12 @@ interface Span {
 
 const inc = (m: Record<string, number>, k: string) => void (m[k] = (m[k] ?? 0) + 1)
 
-export async function analyzeTrace(file: string, onProgress?: (bytes: number, total: number) => void): Promise<TraceAnalysis> {
+// tap: sees every event of the same streaming pass (the timeline builder uses it).
+export async function analyzeTrace(
+  file: string,
+  onProgress?: (bytes: number, total: number) => void,
+  tap?: (e: TraceEvent) => void,
+): Promise<TraceAnalysis> {
   const by_ph: Record<string, number> = {}
   const by_cat: Record<string, number> = {}
   const pids = new Set<string>()
@@ -74,6 +79,7 @@ export async function analyzeTrace(file: string, onProgress?: (bytes: number, to
   const header = await readTrace(
     file,
     (e: TraceEvent) => {
+      tap?.(e)
       events++
       const ph = e.ph ?? '(none)'
       const cat = e.cat ?? '(none)'

@@ -10,6 +10,8 @@ import { useAppStore } from '../../app/store'
 import { api } from '../../lib/api'
 import { formatCount } from '../../lib/format'
 import { PathForm } from '../library/PathForm'
+import { TimelineView } from './TimelineView'
+import type { Timeline } from '../../../src-main/engine/traces/timeline'
 
 interface StoredTrace {
   file: string
@@ -27,6 +29,7 @@ export function TracesPage() {
   const [selected, setSelected] = useState<number | null>(null)
   const [other, setOther] = useState<number | null>(null)
   const [trace, setTrace] = useState<StoredTrace | null>(null)
+  const [timeline, setTimeline] = useState<Timeline | null>(null)
   const [otherTrace, setOtherTrace] = useState<StoredTrace | null>(null)
   const [error, setError] = useState<string | null>(null)
   const upsertJob = useAppStore((s) => s.upsertJob)
@@ -46,6 +49,10 @@ export function TracesPage() {
   const selectedStatus = runs.find((r) => r.id === selected)?.status
   const otherStatus = runs.find((r) => r.id === other)?.status
   useEffect(() => void load(selected, setTrace), [selected, selectedStatus])
+  useEffect(() => {
+    setTimeline(null)
+    if (selected !== null && selectedStatus === 'completed') api.call('traces.timeline', { runId: selected }).then(setTimeline, () => setTimeline(null))
+  }, [selected, selectedStatus])
   useEffect(() => void load(other, setOtherTrace), [other, otherStatus])
 
   const importFile = async (file: string) => {
@@ -102,6 +109,7 @@ export function TracesPage() {
         )}
       </div>
       {selectedRun?.status === 'failed' && <p className="error">{selectedRun.error}</p>}
+      {trace && timeline && <TimelineView timeline={timeline} />}
       {trace && <TraceView trace={trace} />}
       {trace && otherTrace && other !== selected && <OpDiff a={trace} b={otherTrace} />}
     </section>
