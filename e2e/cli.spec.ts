@@ -111,6 +111,33 @@ describe('tbw CLI', () => {
     expect(() => tbw('finetune', '--model', model, '--task', 'mrpc', '--lora-r', 'many')).toThrow(/loraR: Invalid input: expected number/)
   })
 
+  it('runs list --filter, show, compare (only differing params), export and rm', () => {
+    const model = path.join(dataDir, 'tinybert-random')
+    const common = ['--model', model, '--task', 'mrpc', '--data', sharedData('mrpc'), '--batch-size', '8', '--limit-train', '32', '--limit-eval', '16', '--max-length', '48', '--json']
+    const a = JSON.parse(tbw('finetune', ...common, '--max-steps', '2', '--lora-r', '8').trim()).run_id
+    const b = JSON.parse(tbw('finetune', ...common, '--max-steps', '3', '--lora-r', '4').trim()).run_id
+    const listed = JSON.parse(tbw('runs', 'list', '--filter', 'kind = finetune and params.loraR < 8', '--json'))
+    expect(listed.map((r: { id: number }) => r.id)).toEqual([b])
+    expect(tbw('runs', 'list', '--filter', 'params.loraR = 3')).toMatch(/No runs match/)
+    expect(() => tbw('runs', 'list', '--filter', 'params.loraR =')).toThrow(/filter: expected a value after "=" at the end/)
+    const cmp = JSON.parse(tbw('runs', 'compare', String(a), String(b), '--json'))
+    expect(cmp.params.map((p: { key: string }) => p.key)).toEqual(['loraR', 'maxSteps'])
+    expect(cmp.hiddenSameParams).toBeGreaterThan(20)
+    expect(tbw('runs', 'compare', String(a), String(b))).toMatch(/loraR +8 +4/)
+    expect(JSON.parse(tbw('runs', 'show', String(b), '--json')).artifacts.some((x: { kind: string }) => x.kind === 'checkpoint')).toBe(true)
+    const csv = path.join(dataDir, 'runs.csv')
+    tbw('runs', 'export', String(a), String(b), '--format', 'csv', '--out', csv)
+    const lines = fs.readFileSync(csv, 'utf8').trim().split('\n')
+    expect(lines).toHaveLength(3)
+    expect(lines[0]).toMatch(/^id,kind,name,status,created,.*params\.loraR.*metrics\.eval\/accuracy/)
+    const json = JSON.parse(tbw('runs', 'export', String(b)))
+    expect(json[0].metrics.find((m: { key: string }) => m.key === 'train/loss').points).toHaveLength(3)
+    expect(() => tbw('runs', 'rm', String(b))).toThrow(/pass --yes/)
+    expect(tbw('runs', 'rm', String(b), '--yes')).toMatch(new RegExp(`deleted run ${b}`))
+    expect(fs.existsSync(path.join(dataDir, 'runs', String(b)))).toBe(false)
+    expect(() => tbw('runs', 'show', String(b))).toThrow(new RegExp(`Run ${b} does not exist`))
+  })
+
   it('trace import --json summarizes the seed study trace as a run; trace top prints its operator and kernel tables', () => {
     const file = sharedData('traces', 'fine_tuned_profiler.pt.trace.json')
     const out = JSON.parse(tbw('trace', 'import', file, '--json').trim())

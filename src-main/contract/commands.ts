@@ -12,6 +12,7 @@ import type {
   DatasetSummary,
   MetricSeries,
   ModelInfo,
+  RunComparison,
   RunDetail,
   RunSummary,
   SystemInfo,
@@ -57,6 +58,8 @@ export const commands = {
         limit: z.number().int().min(1).max(10_000).default(500),
         status: z.enum(RUN_STATUSES).optional(),
         kind: z.string().min(1).max(64).optional(),
+        filter: z.string().max(2000).optional(), // e.g. "metrics.eval/accuracy > 0.8 and params.loraR = 16"
+        search: z.string().max(200).optional(), // free text over names and notes
       })
       .strict(),
   ),
@@ -73,6 +76,9 @@ export const commands = {
   'jobs.start': command<{ runId: number }>()(JobSpec),
   'jobs.cancel': command<{ cancelled: boolean }>()(z.object({ runId }).strict()),
   'jobs.active': command<ActiveJob[]>()(z.object({}).strict()),
+  'runs.compare': command<RunComparison>()(z.object({ ids: z.array(runId).min(2).max(50), all: z.boolean().default(false) }).strict()),
+  'runs.delete': command<{ deleted: number[] }>()(z.object({ ids: z.array(runId).min(1).max(10_000), artifacts: z.boolean().default(true) }).strict()),
+  'runs.archive': command<{ archived: number[] }>()(z.object({ ids: z.array(runId).min(1).max(10_000), archived: z.boolean().default(true) }).strict()),
   'runs.artifacts': command<ArtifactInfo[]>()(z.object({ runId }).strict()),
   'traces.timeline': command<Timeline>()(z.object({ runId }).strict()),
   'finetune.estimate': command<FinetuneEstimate>()(z.object({ params: FinetuneParams, meanTokens: z.number().positive().max(8192).default(64) }).strict()),

@@ -179,3 +179,10 @@ export interface ArtifactInfo {
   sha256: string
   createdAt: string
 }
+
+export interface RunComparison {
+  runs: { id: number; name: string; kind: string; status: RunStatus }[]
+  params: { key: string; values: unknown[]; differs: boolean }[] // only the differing ones unless all were asked for
+  hiddenSameParams: number // parameters left out because every run has the same value
+  metrics: { key: string; lowerIsBetter: boolean; last: (number | null)[]; best: (number | null)[] }[]
+}

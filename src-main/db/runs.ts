@@ -1,6 +1,7 @@
 // Runs and their params: the only SQL that touches these tables.
 import type { RunDetail, RunStatus, RunSummary } from '../contract/types'
 import type { Db } from './database'
+import { compileFilter } from './run-filter'
 
 interface RunRow {
   id: number
@@ -91,9 +92,18 @@ export function finishRun(
   ).run(status, fields.error ?? null, fields.summary ? JSON.stringify(fields.summary) : null, now(), runId)
 }
 
-export function listRuns(db: Db, opts: { limit: number; status?: RunStatus; kind?: string }): RunSummary[] {
+export function listRuns(db: Db, opts: { limit: number; status?: RunStatus; kind?: string; filter?: string; search?: string }): RunSummary[] {
   const where: string[] = []
   const args: unknown[] = []
+  if (opts.filter) {
+    const f = compileFilter(opts.filter)
+    where.push(f.sql)
+    args.push(...f.args)
+  }
+  if (opts.search) {
+    where.push(`(runs.name LIKE ? OR runs.notes LIKE ?)`)
+    args.push(`%${opts.search}%`, `%${opts.search}%`)
+  }
   if (opts.status) {
     where.push('status = ?')
     args.push(opts.status)

@@ -1,6 +1,7 @@
 // The one core every host (Electron, web host, CLI) runs: the database, the
 // job service, the event bus, and the command dispatcher behind the contract.
 import fs from 'node:fs'
+import path from 'node:path'
 import type { CommandName, CommandResult, ParsedInput } from '../contract/commands'
 import type { CommandResponse } from '../contract/result'
 import type { SystemInfo } from '../contract/types'
@@ -9,6 +10,8 @@ import { validateCommand } from '../contract/validate'
 import { openDatabase, type Db } from '../db/database'
 import { listArtifacts } from '../db/artifacts'
 import { metricSeries } from '../db/metrics'
+import { archiveRuns, compareRuns, deleteRuns } from '../db/run-compare'
+import { FilterError } from '../db/run-filter'
 import { kernelCapabilities } from '../engine/addon'
 import { estimateFinetune } from './finetune/estimate'
 import { getRun, listRuns } from '../db/runs'
@@ -45,7 +48,14 @@ export class AppServices {
     const lib = this.library
     this.handlers = {
       'system.info': () => systemInfo(options.dataDir, options.host),
-      'runs.list': (input) => listRuns(this.db, input),
+      'runs.list': (input) => {
+        try {
+          return listRuns(this.db, input)
+        } catch (err) {
+          if (err instanceof FilterError) throw new UserInputError(err.message)
+          throw err
+        }
+      },
       'runs.get': ({ id }) => {
         const run = getRun(this.db, id)
         if (!run) throw new NotFoundError(`Run ${id} does not exist`)
@@ -58,6 +68,28 @@ export class AppServices {
       'jobs.start': (spec) => ({ runId: this.jobs.start(spec) }),
       'jobs.cancel': ({ runId }) => ({ cancelled: this.jobs.cancel(runId) }),
       'jobs.active': () => this.jobs.active(),
+      'runs.compare': ({ ids, all }) => {
+        for (const id of ids) if (!getRun(this.db, id)) throw new NotFoundError(`Run ${id} does not exist`)
+        return compareRuns(this.db, ids, all)
+      },
+      'runs.delete': ({ ids, artifacts }) => {
+        const runs = ids.map((id) => {
+          const run = getRun(this.db, id)
+          if (!run) throw new NotFoundError(`Run ${id} does not exist`)
+          return run
+        })
+        const live = runs.filter((r) => r.status === 'running' || r.status === 'queued')
+        if (live.length) throw new UserInputError(`run ${live.map((r) => r.id).join(', ')} is still ${live[0].status}; cancel it first`)
+        deleteRuns(this.db, ids)
+        if (artifacts) for (const id of ids) fs.rmSync(path.join(options.dataDir, 'runs', String(id)), { recursive: true, force: true })
+        for (const id of ids) this.bus.emit('runs.changed', { runId: id })
+        return { deleted: ids }
+      },
+      'runs.archive': ({ ids, archived }) => {
+        for (const id of ids) if (!getRun(this.db, id)) throw new NotFoundError(`Run ${id} does not exist`)
+        archiveRuns(this.db, ids, archived)
+        return { archived: archived ? ids : [] }
+      },
       'runs.artifacts': ({ runId }) => {
         if (!getRun(this.db, runId)) throw new NotFoundError(`Run ${runId} does not exist`)
         return listArtifacts(this.db, runId)

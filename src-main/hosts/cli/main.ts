@@ -1,7 +1,6 @@
 // `tbw`: the workbench from the command line, over the same services.
 import { Command, Option } from 'commander'
 import path from 'node:path'
-import { RUN_STATUSES } from '../../contract/types'
 import type { AppServices } from '../../services/app-services'
 import { initRandomCheckpoint, PRESETS, type Preset } from '../../engine/bert/init-checkpoint'
 import { loadPredictor } from '../../engine/bert/predict'
@@ -12,8 +11,9 @@ import { createNodeServices } from '../node-host'
 import { serve } from '../serve'
 import { doctorText } from './doctor'
 import { registerFinetuneCommands } from './finetune-commands'
+import { registerRunsCommands } from './runs-commands'
 import { registerTraceCommands } from './trace-commands'
-import { formatBytes, formatSeconds, progressBar, table } from './format'
+import { formatBytes, formatSeconds, progressBar } from './format'
 
 const program = new Command('tbw')
   .description('TinyBERT Workbench command line')
@@ -40,33 +40,7 @@ program
     }),
   )
 
-const runs = program.command('runs').description('the run history')
-runs
-  .command('list')
-  .description('list runs, newest first')
-  .option('--json', 'machine-readable output')
-  .option('--limit <n>', 'at most this many runs', (v) => Number(v), 50)
-  .addOption(new Option('--status <status>', 'only runs with this status').choices([...RUN_STATUSES]))
-  .action((o: { json?: boolean; limit: number; status?: (typeof RUN_STATUSES)[number] }) =>
-    withServices(async (s) => {
-      const list = await s.call('runs.list', { limit: o.limit, status: o.status })
-      if (o.json) return printJson(list)
-      if (!list.length) return console.log('No runs yet. Try `tbw selftest`.')
-      console.log(
-        table(
-          list.map((r) => ({
-            id: r.id,
-            kind: r.kind,
-            status: r.status,
-            progress: r.progress === null ? '' : `${Math.round(r.progress * 100)}%`,
-            created: r.createdAt.replace('T', ' ').slice(0, 19),
-            name: r.name,
-          })),
-          ['id', 'kind', 'status', 'progress', 'created', 'name'],
-        ),
-      )
-    }),
-  )
+registerRunsCommands(program, withServices)
 
 program
   .command('selftest')
