@@ -47,6 +47,6 @@ describe.skipIf(reason !== null)('desktop app (Electron)', () => {
     expect(await win.evaluate(() => window.open('https://example.com/') === null)).toBe(true)
     expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1)
     await win.getByRole('button', { name: 'Run engine self-test' }).click()
-    await win.locator('tr[data-run-id] .status-completed').first().waitFor({ timeout: 60_000 })
+    await win.locator('[data-run-id] .status-completed').first().waitFor({ timeout: 60_000 })
   })
 })

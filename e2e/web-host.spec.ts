@@ -117,7 +117,7 @@ describe('workbench in the browser', () => {
     await page.getByRole('button', { name: 'Run engine self-test' }).click()
     // The job's progress bar with an ETA appears while it runs.
     await page.locator('.jobs-panel .progress').first().waitFor({ timeout: 20_000 })
-    const row = page.locator('tr[data-run-id]').first()
+    const row = page.locator('[data-run-id]').first()
     await row.locator('.status-completed').waitFor({ timeout: 60_000 })
     await row.click()
     const chart = page.locator('figure[data-metric="max_rel_error"] .recharts-line path').first()
@@ -141,7 +141,7 @@ describe('workbench in the browser', () => {
       encoding: 'utf8',
     })
     const runId = Number(/run (\d+): completed/.exec(out)![1])
-    await page.locator(`tr[data-run-id="${runId}"] .status-completed`).waitFor({ timeout: 15_000 })
+    await page.locator(`[data-run-id="${runId}"] .status-completed`).waitFor({ timeout: 15_000 })
     await page.close()
   })
 
@@ -150,11 +150,11 @@ describe('workbench in the browser', () => {
     await page.getByRole('button', { name: 'Runs', exact: true }).click()
     const started = await post('jobs.start', { kind: 'engine-selftest', params: { steps: 1000, intervalMs: 50, vectorLength: 256 } })
     const runId = started.json.result.runId as number
-    await page.locator(`tr[data-run-id="${runId}"] .status-running`).waitFor({ timeout: 20_000 })
+    await page.locator(`[data-run-id="${runId}"] .status-running`).waitFor({ timeout: 20_000 })
     await new Promise((r) => setTimeout(r, 500))
     const active = await post('jobs.active', {})
     process.kill(active.json.result.find((j: { runId: number }) => j.runId === runId).pid, 'SIGKILL')
-    await page.locator(`tr[data-run-id="${runId}"] .status-crashed`).waitFor({ timeout: 20_000 })
+    await page.locator(`[data-run-id="${runId}"] .status-crashed`).waitFor({ timeout: 20_000 })
     const run = await post('runs.get', { id: runId })
     expect(run.json.result.error).toMatch(/SIGKILL/)
     expect(run.json.result.metricKeys).toContain('max_rel_error')

@@ -60,6 +60,8 @@ export const commands = {
         kind: z.string().min(1).max(64).optional(),
         filter: z.string().max(2000).optional(), // e.g. "metrics.eval/accuracy > 0.8 and params.loraR = 16"
         search: z.string().max(200).optional(), // free text over names and notes
+        archived: z.enum(['exclude', 'include', 'only']).default('exclude'),
+        columns: z.array(z.string().regex(/^(params|metrics)\.\S+$/)).max(20).optional(),
       })
       .strict(),
   ),
@@ -76,6 +78,9 @@ export const commands = {
   'jobs.start': command<{ runId: number }>()(JobSpec),
   'jobs.cancel': command<{ cancelled: boolean }>()(z.object({ runId }).strict()),
   'jobs.active': command<ActiveJob[]>()(z.object({}).strict()),
+  'runs.update': command<RunDetail>()(
+    z.object({ id: runId, notes: z.string().max(100_000).optional(), tags: z.array(z.string().min(1).max(64).regex(/^\S+$/)).max(50).optional() }).strict(),
+  ),
   'runs.compare': command<RunComparison>()(z.object({ ids: z.array(runId).min(2).max(50), all: z.boolean().default(false) }).strict()),
   'runs.delete': command<{ deleted: number[] }>()(z.object({ ids: z.array(runId).min(1).max(10_000), artifacts: z.boolean().default(true) }).strict()),
   'runs.archive': command<{ archived: number[] }>()(z.object({ ids: z.array(runId).min(1).max(10_000), archived: z.boolean().default(true) }).strict()),

@@ -46,6 +46,7 @@ export interface RunSummary {
   endedAt: string | null
   summary: Record<string, unknown>
   sweepId: number | null
+  values?: Record<string, unknown> // the columns asked for (params.X, metrics.X)
 }
 
 export interface RunDetail extends RunSummary {
@@ -53,6 +54,8 @@ export interface RunDetail extends RunSummary {
   params: Record<string, unknown>
   metricKeys: string[]
   notes: string
+  tags: string[]
+  archived: boolean
 }
 
 export interface MetricPoint {

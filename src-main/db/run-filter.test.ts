@@ -28,7 +28,7 @@ beforeAll(() => {
   db.prepare('INSERT INTO run_tags (run_id, tag) VALUES (?, ?)').run(ids[0], 'baseline')
 })
 
-const names = (filter: string, search?: string) => listRuns(db, { limit: 100, filter, search }).map((r) => r.name).sort()
+const names = (filter: string, search?: string) => listRuns(db, { limit: 100, filter, search, archived: 'include' }).map((r) => r.name).sort()
 
 describe('run filter language', () => {
   it('filters by params, last metric values, columns, tags and summary fields in SQL', () => {
@@ -71,6 +71,14 @@ describe('run filter language', () => {
   it('archives and deletes runs with their params and metrics', () => {
     archiveRuns(db, [ids[3]], true)
     expect(names('archived = 1')).toEqual(['trace T4'])
+    expect(listRuns(db, { limit: 100 }).map((r) => r.name)).not.toContain('trace T4') // hidden by default
+    expect(listRuns(db, { limit: 100, archived: 'only' }).map((r) => r.name)).toEqual(['trace T4'])
+    const withCols = listRuns(db, { limit: 100, columns: ['params.loraR', 'metrics.eval/accuracy'], filter: 'kind = finetune' })
+    expect(withCols.map((r) => r.values)).toEqual([
+      { 'params.loraR': 16, 'metrics.eval/accuracy': 0.5 },
+      { 'params.loraR': 8, 'metrics.eval/accuracy': 0.79 },
+      { 'params.loraR': 16, 'metrics.eval/accuracy': 0.82 },
+    ])
     deleteRuns(db, [ids[2]])
     expect(names('kind = finetune')).toEqual(['mrpc lora r16', 'mrpc lora r8'])
     expect((db.prepare('SELECT COUNT(*) AS n FROM metrics WHERE run_id = ?').get(ids[2]) as { n: number }).n).toBe(0)

@@ -92,9 +92,32 @@ export function finishRun(
   ).run(status, fields.error ?? null, fields.summary ? JSON.stringify(fields.summary) : null, now(), runId)
 }
 
-export function listRuns(db: Db, opts: { limit: number; status?: RunStatus; kind?: string; filter?: string; search?: string }): RunSummary[] {
+export interface ListOptions {
+  limit: number
+  status?: RunStatus
+  kind?: string
+  filter?: string
+  search?: string
+  archived?: 'exclude' | 'include' | 'only'
+  columns?: string[] // params.X / metrics.X values to return with each run
+}
+
+// A column's SQL: a param's value or a metric's last logged value.
+function columnSql(col: string, args: unknown[]): string {
+  const [head, ...rest] = col.split('.')
+  const key = rest.join('.')
+  if (head === 'params' && key) return args.push(key), `(SELECT json_extract(value_json, '$') FROM params WHERE run_id = runs.id AND key = ?)`
+  if (head === 'metrics' && key) return args.push(key), `(SELECT value FROM metrics WHERE run_id = runs.id AND key = ? ORDER BY step DESC LIMIT 1)`
+  throw new Error(`unknown column ${JSON.stringify(col)} (use params.<key> or metrics.<key>)`)
+}
+
+export function listRuns(db: Db, opts: ListOptions): RunSummary[] {
   const where: string[] = []
   const args: unknown[] = []
+  const selectArgs: unknown[] = []
+  const columns = opts.columns ?? []
+  const selects = columns.map((c, i) => `${columnSql(c, selectArgs)} AS c${i}`)
+  if (opts.archived !== 'include') where.push(opts.archived === 'only' ? 'runs.archived = 1' : 'runs.archived = 0')
   if (opts.filter) {
     const f = compileFilter(opts.filter)
     where.push(f.sql)
@@ -112,8 +135,12 @@ export function listRuns(db: Db, opts: { limit: number; status?: RunStatus; kind
     where.push('kind = ?')
     args.push(opts.kind)
   }
-  const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`
-  return (db.prepare(sql).all(...args, opts.limit) as RunRow[]).map(toSummary)
+  const sql = `SELECT runs.*${selects.map((s) => `, ${s}`).join('')} FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`
+  return (db.prepare(sql).all(...selectArgs, ...args, opts.limit) as (RunRow & Record<string, unknown>)[]).map((row) => {
+    const run = toSummary(row)
+    if (columns.length) run.values = Object.fromEntries(columns.map((c, i) => [c, row[`c${i}`] ?? null]))
+    return run
+  })
 }
 
 export function getRun(db: Db, runId: number): RunDetail | null {
@@ -134,7 +161,21 @@ export function getRun(db: Db, runId: number): RunDetail | null {
     params,
     metricKeys,
     notes: row.notes,
+    tags: (db.prepare('SELECT tag FROM run_tags WHERE run_id = ? ORDER BY tag').all(runId) as { tag: string }[]).map((t) => t.tag),
+    archived: !!(row as unknown as { archived: number }).archived,
   }
+}
+
+// Notes (markdown) and tags of a run.
+export function updateRun(db: Db, runId: number, f: { notes?: string; tags?: string[] }): void {
+  db.transaction(() => {
+    if (f.notes !== undefined) db.prepare('UPDATE runs SET notes = ? WHERE id = ?').run(f.notes, runId)
+    if (f.tags) {
+      db.prepare('DELETE FROM run_tags WHERE run_id = ?').run(runId)
+      const add = db.prepare('INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?, ?)')
+      for (const t of f.tags) add.run(runId, t)
+    }
+  })()
 }
 
 // Runs left 'queued' or 'running' by a host process that no longer exists

@@ -14,7 +14,7 @@ import { archiveRuns, compareRuns, deleteRuns } from '../db/run-compare'
 import { FilterError } from '../db/run-filter'
 import { kernelCapabilities } from '../engine/addon'
 import { estimateFinetune } from './finetune/estimate'
-import { getRun, listRuns } from '../db/runs'
+import { getRun, listRuns, updateRun } from '../db/runs'
 import { databasePath } from './data-dir'
 import { EventBus } from './events'
 import { JobService } from './jobs/job-service'
@@ -68,6 +68,12 @@ export class AppServices {
       'jobs.start': (spec) => ({ runId: this.jobs.start(spec) }),
       'jobs.cancel': ({ runId }) => ({ cancelled: this.jobs.cancel(runId) }),
       'jobs.active': () => this.jobs.active(),
+      'runs.update': ({ id, notes, tags }) => {
+        if (!getRun(this.db, id)) throw new NotFoundError(`Run ${id} does not exist`)
+        updateRun(this.db, id, { notes, tags })
+        this.bus.emit('runs.changed', { runId: id })
+        return getRun(this.db, id)!
+      },
       'runs.compare': ({ ids, all }) => {
         for (const id of ids) if (!getRun(this.db, id)) throw new NotFoundError(`Run ${id} does not exist`)
         return compareRuns(this.db, ids, all)

@@ -1,19 +1,32 @@
-// The run history, live from the database, and the selected run's charts.
-import { useEffect } from 'react'
+// The run history: a virtualized table filtered in SQL (the filter language of
+// `tbw runs list --filter`), free-text search, extra columns (params.X,
+// metrics.X; remembered), checkboxes for compare / archive / delete, and the
+// selected run's details, notes, tags, artifacts and curves.
+import { useVirtualizer } from '@tanstack/react-virtual'
+import { useEffect, useRef, useState } from 'react'
 import { formatDuration, formatTime } from '../../lib/format'
+import { api } from '../../lib/api'
 import { ProgressBar } from '../../shared/components/ProgressBar'
-import { MetricChart } from '../../shared/charts/MetricChart'
+import { CompareView } from './CompareView'
+import { RunDetailPanel } from './RunDetailPanel'
 import { useRunsStore } from './store'
 
 const RUNS_POLL_MS = 5000
-const COLORS = ['#4ea1ff', '#f5a524', '#3ccf91', '#e5484d', '#a78bfa', '#22d3ee']
+const ROW_H = 34
+
+function show(v: unknown): string {
+  if (v === null || v === undefined) return ''
+  if (typeof v === 'number') return String(Number(v.toPrecision(5)))
+  return typeof v === 'string' ? v : JSON.stringify(v)
+}
 
 export function RunsPage() {
-  const runs = useRunsStore((s) => s.runs)
-  const error = useRunsStore((s) => s.error)
-  const selectedId = useRunsStore((s) => s.selectedId)
-  const refresh = useRunsStore((s) => s.refresh)
-  const select = useRunsStore((s) => s.select)
+  const { runs, error, checked, selectedId, filter, search, archived, columns, refresh, select, toggle, setQuery } = useRunsStore()
+  const [filterText, setFilterText] = useState(filter)
+  const [columnsText, setColumnsText] = useState(columns.join(', '))
+  const [comparing, setComparing] = useState<number[] | null>(null)
+  const scroller = useRef<HTMLDivElement>(null)
+  const rows = useVirtualizer({ count: runs.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_H, overscan: 12 })
 
   // Live from the database: our own jobs push events; runs written by another
   // process sharing the data directory (the CLI, a second app) appear by polling.
@@ -25,84 +38,110 @@ export function RunsPage() {
     return () => clearInterval(timer)
   }, [refresh])
 
+  const act = async (what: 'archive' | 'unarchive' | 'delete') => {
+    if (what === 'delete' && !window.confirm(`Delete ${checked.length} run(s) with their metrics and files? This cannot be undone.`)) return
+    if (what === 'delete') await api.call('runs.delete', { ids: checked, artifacts: true })
+    else await api.call('runs.archive', { ids: checked, archived: what === 'archive' })
+    if (checked.includes(selectedId ?? -1)) void select(null)
+    await refresh()
+  }
+  const grid = `36px 56px minmax(180px, 2fr) 110px 100px 240px ${columns.map(() => 'minmax(90px, 1fr)').join(' ')} 80px 170px`
+
   return (
     <section className="page runs-page">
       <header className="page-header">
         <h1>Runs</h1>
         <button onClick={() => void refresh()}>Refresh</button>
       </header>
+      <div className="runs-toolbar">
+        <form
+          onSubmit={(e) => {
+            e.preventDefault()
+            setQuery({ filter: filterText.trim() })
+          }}
+        >
+          <input aria-label="filter runs" className="filter" value={filterText} placeholder="filter: metrics.eval/accuracy > 0.8 and params.loraR = 16" onChange={(e) => setFilterText(e.target.value)} />
+        </form>
+        <input aria-label="search runs" value={search} placeholder="search names and notes" onChange={(e) => setQuery({ search: e.target.value })} />
+        <select aria-label="archived runs" value={archived} onChange={(e) => setQuery({ archived: e.target.value as typeof archived })}>
+          <option value="exclude">hide archived</option>
+          <option value="include">with archived</option>
+          <option value="only">archived only</option>
+        </select>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault()
+            setQuery({ columns: columnsText.split(',').map((c) => c.trim()).filter(Boolean) })
+          }}
+        >
+          <input aria-label="columns" value={columnsText} placeholder="columns: params.loraR, metrics.eval/accuracy" onChange={(e) => setColumnsText(e.target.value)} />
+        </form>
+      </div>
+      <div className="runs-actions">
+        <span className="muted" data-testid="run-count">
+          {runs.length} runs{checked.length ? ` · ${checked.length} checked` : ''}
+        </span>
+        <button disabled={checked.length < 2} onClick={() => setComparing([...checked])}>
+          Compare
+        </button>
+        <button disabled={!checked.length} onClick={() => void act(archived === 'only' ? 'unarchive' : 'archive')}>
+          {archived === 'only' ? 'Unarchive' : 'Archive'}
+        </button>
+        <button disabled={!checked.length} onClick={() => void act('delete')}>
+          Delete
+        </button>
+      </div>
       {error && <p className="error">{error}</p>}
       {runs.length === 0 ? (
-        <p className="muted">No runs yet. Start the engine self-test from Home, or run <code>tbw selftest</code>.</p>
+        <p className="muted">{filter || search ? 'No runs match.' : 'No runs yet. Start the engine self-test from Home, or run `tbw selftest`.'}</p>
       ) : (
-        <table className="runs-table">
-          <thead>
-            <tr>
-              <th>ID</th>
-              <th>Name</th>
-              <th>Kind</th>
-              <th>Status</th>
-              <th>Progress</th>
-              <th>Duration</th>
-              <th>Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {runs.map((r) => (
-              <tr
-                key={r.id}
-                data-run-id={r.id}
-                className={r.id === selectedId ? 'selected' : ''}
-                onClick={() => void select(r.id)}
-              >
-                <td>{r.id}</td>
-                <td>{r.name}</td>
-                <td>{r.kind}</td>
-                <td>
-                  <span className={`status status-${r.status}`}>{r.status}</span>
-                </td>
-                <td className="progress-cell">
-                  {r.progress !== null && <ProgressBar fraction={r.progress} etaSeconds={r.etaSeconds} status={r.status} />}
-                </td>
-                <td>{formatDuration(r.startedAt, r.endedAt)}</td>
-                <td>{formatTime(r.createdAt)}</td>
-              </tr>
+        <div className="runs-grid" role="table" aria-label="runs">
+          <div className="runs-row head" role="row" style={{ gridTemplateColumns: grid }}>
+            {['', 'ID', 'Name', 'Kind', 'Status', 'Progress', ...columns, 'Duration', 'Created'].map((h, i) => (
+              <div key={i} role="columnheader">
+                {h}
+              </div>
             ))}
-          </tbody>
-        </table>
-      )}
-      {selectedId !== null && <RunDetailPanel />}
-    </section>
-  )
-}
-
-function RunDetailPanel() {
-  const detail = useRunsStore((s) => s.detail)
-  const series = useRunsStore((s) => s.series)
-  if (!detail) return <p className="muted">Loading run…</p>
-  return (
-    <div className="run-detail" data-testid="run-detail">
-      <h2>
-        Run {detail.id}: {detail.name}
-      </h2>
-      {detail.error && <p className="error">{detail.error}</p>}
-      <dl className="params">
-        {Object.entries(detail.params).map(([k, v]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd>{JSON.stringify(v)}</dd>
           </div>
-        ))}
-      </dl>
-      {series.length === 0 ? (
-        <p className="muted">This run has no metrics yet.</p>
-      ) : (
-        <div className="charts">
-          {series.map((s, i) => (
-            <MetricChart key={s.key} title={s.key} points={s.points} color={COLORS[i % COLORS.length]} />
-          ))}
+          <div className="runs-scroll" ref={scroller}>
+            <div style={{ height: rows.getTotalSize(), position: 'relative' }}>
+              {rows.getVirtualItems().map((v) => {
+                const r = runs[v.index]
+                return (
+                  <div
+                    key={r.id}
+                    role="row"
+                    data-run-id={r.id}
+                    className={`runs-row ${r.id === selectedId ? 'selected' : ''}`}
+                    style={{ gridTemplateColumns: grid, position: 'absolute', top: 0, left: 0, right: 0, height: ROW_H, transform: `translateY(${v.start}px)` }}
+                    onClick={() => void select(r.id)}
+                  >
+                    <div onClick={(e) => e.stopPropagation()}>
+                      <input type="checkbox" aria-label={`check run ${r.id}`} checked={checked.includes(r.id)} onChange={(e) => toggle(r.id, e.target.checked)} />
+                    </div>
+                    <div>{r.id}</div>
+                    <div className="ellipsis">{r.name}</div>
+                    <div>{r.kind}</div>
+                    <div>
+                      <span className={`status status-${r.status}`}>{r.status}</span>
+                    </div>
+                    <div className="progress-cell">{r.progress !== null && <ProgressBar fraction={r.progress} etaSeconds={r.etaSeconds} status={r.status} />}</div>
+                    {columns.map((c) => (
+                      <div key={c} data-col={c}>
+                        {show(r.values?.[c])}
+                      </div>
+                    ))}
+                    <div>{formatDuration(r.startedAt, r.endedAt)}</div>
+                    <div>{formatTime(r.createdAt)}</div>
+                  </div>
+                )
+              })}
+            </div>
+          </div>
         </div>
       )}
-    </div>
+      {comparing && <CompareView ids={comparing} onClose={() => setComparing(null)} />}
+      {selectedId !== null && !comparing && <RunDetailPanel />}
+    </section>
   )
 }

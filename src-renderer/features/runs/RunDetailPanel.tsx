@@ -1,0 +1,89 @@
+// One run: status, error, params, notes (markdown source) and tags, artifacts
+// with size and sha256, and its metric curves.
+import { useEffect, useState } from 'react'
+import type { ArtifactInfo } from '../../../src-main/contract/types'
+import { api } from '../../lib/api'
+import { formatBytes } from '../../lib/format'
+import { MetricChart } from '../../shared/charts/MetricChart'
+import { useRunsStore } from './store'
+
+const COLORS = ['#4ea1ff', '#f5a524', '#3ccf91', '#e5484d', '#a78bfa', '#22d3ee']
+
+export function RunDetailPanel() {
+  const detail = useRunsStore((s) => s.detail)
+  const series = useRunsStore((s) => s.series)
+  const refresh = useRunsStore((s) => s.refresh)
+  const [artifacts, setArtifacts] = useState<ArtifactInfo[]>([])
+  const [notes, setNotes] = useState('')
+  const [tags, setTags] = useState('')
+  const [saved, setSaved] = useState<string | null>(null)
+  useEffect(() => {
+    if (!detail) return
+    setNotes(detail.notes)
+    setTags(detail.tags.join(' '))
+    setSaved(null)
+    api.call('runs.artifacts', { runId: detail.id }).then(setArtifacts, () => setArtifacts([]))
+  }, [detail?.id]) // eslint-disable-line react-hooks/exhaustive-deps
+  if (!detail) return <p className="muted">Loading run…</p>
+  const save = async () => {
+    try {
+      await api.call('runs.update', { id: detail.id, notes, tags: tags.split(/\s+/).filter(Boolean) })
+      setSaved('saved')
+      await refresh()
+    } catch (err) {
+      setSaved((err as Error).message)
+    }
+  }
+  return (
+    <div className="run-detail" data-testid="run-detail">
+      <h2>
+        Run {detail.id}: {detail.name}
+      </h2>
+      {detail.error && <p className="error">{detail.error}</p>}
+      <dl className="params">
+        {Object.entries(detail.params).map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{JSON.stringify(v)}</dd>
+          </div>
+        ))}
+      </dl>
+      <div className="form-grid">
+        <label>
+          Notes (markdown)
+          <textarea aria-label="notes" rows={3} value={notes} onChange={(e) => setNotes(e.target.value)} />
+        </label>
+        <label>
+          Tags (space-separated)
+          <input aria-label="tags" value={tags} onChange={(e) => setTags(e.target.value)} />
+        </label>
+      </div>
+      <button onClick={() => void save()}>Save notes and tags</button> {saved && <span className="muted">{saved}</span>}
+      {artifacts.length > 0 && (
+        <table className="plain artifacts" data-testid="artifacts">
+          <tbody>
+            {artifacts.map((a) => (
+              <tr key={a.id}>
+                <td>{a.kind}</td>
+                <td className="mono">{a.path}</td>
+                <td>{formatBytes(a.bytes)}</td>
+                <td className="mono" title={a.sha256}>
+                  sha256 {a.sha256.slice(0, 12)}…
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {series.length === 0 ? (
+        <p className="muted">This run has no metrics yet.</p>
+      ) : (
+        <div className="charts">
+          {series.map((s, i) => (
+            <MetricChart key={s.key} title={s.key} points={s.points} color={COLORS[i % COLORS.length]} />
+          ))}
+        </div>
+      )}
+    </div>
+  )
+}
