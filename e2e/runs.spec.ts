@@ -77,8 +77,15 @@ describe('Runs page', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'runs-compare.png'), fullPage: true })
     await compare.getByRole('button', { name: 'Close' }).click()
 
+    // Export the two checked runs as CSV: one header and two rows.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()])
+    const csv = fs.readFileSync((await download.path())!, 'utf8').trim().split('\n')
+    expect(csv).toHaveLength(3)
+    expect(csv[0]).toMatch(/^id,kind,name,status,created,params\.intervalMs,params\.steps,params\.vectorLength,metrics\./)
+
     // Tags and notes, then the filter finds the tag.
     await page.locator(`[data-run-id="${ids[2]}"]`).click()
+    expect(await page.getByTestId('run-system').textContent()).toMatch(/kernels \w+ · \d+ threads · CPU .*node 20/)
     await page.getByLabel('tags').fill('baseline seed-study')
     await page.getByLabel('notes').fill('**first** try')
     await page.getByRole('button', { name: 'Save notes and tags' }).click()

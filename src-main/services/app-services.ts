@@ -42,7 +42,10 @@ export class AppServices {
   constructor(readonly options: AppServicesOptions) {
     fs.mkdirSync(options.dataDir, { recursive: true })
     this.db = openDatabase(databasePath(options.dataDir))
-    this.jobs = new JobService(this.db, this.bus, options.spawner, options.dataDir)
+    this.jobs = new JobService(this.db, this.bus, options.spawner, options.dataDir, () => {
+      const info = systemInfo(options.dataDir, options.host)
+      return { kernels: info.kernels, versions: info.versions, platform: info.platform }
+    })
     this.jobs.recoverOrphans()
     this.library = new LibraryService(options.dataDir, this.bus)
     const lib = this.library

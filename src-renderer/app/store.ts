@@ -19,7 +19,9 @@ interface AppState {
   system: SystemInfo | null
   systemError: string | null
   jobs: Record<number, LiveJob>
+  traceToOpen: number | null // a trace-import run the Traces page should show
   goTo(page: PageId): void
+  openTrace(runId: number): void
   setSystem(info: SystemInfo | null, error?: string): void
   upsertJob(runId: number, patch: Partial<LiveJob>): void
   dropJob(runId: number): void
@@ -39,6 +41,11 @@ export const useAppStore = create<AppState>((set) => ({
   system: null,
   systemError: null,
   jobs: {},
+  traceToOpen: null,
+  openTrace: (runId) => {
+    set({ traceToOpen: runId })
+    useAppStore.getState().goTo('traces')
+  },
   goTo: (page) => {
     history.replaceState(null, '', `${location.pathname}${location.search}#/${page}`)
     set({ page })

@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import { Option, type Command } from 'commander'
 import { RUN_STATUSES, type RunDetail } from '../../contract/types'
 import type { AppServices } from '../../services/app-services'
+import { runsToCsv, runsToJson } from '../../services/runs/export-format'
 import { table } from './format'
 
 const printJson = (v: unknown) => console.log(JSON.stringify(v, null, 2))
@@ -13,10 +14,6 @@ const ids = (list: string[]) => list.map((v) => {
   return n
 })
 const show = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'number' ? String(Number(v.toPrecision(6))) : typeof v === 'string' ? v : JSON.stringify(v))
-const csvCell = (v: unknown) => {
-  const s = show(v)
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
 
 async function lastMetrics(s: AppServices, run: RunDetail): Promise<Record<string, number | null>> {
   const series = await s.call('runs.metrics', { runId: run.id, maxPoints: 2 })
@@ -98,18 +95,8 @@ export function registerRunsCommands(program: Command, withServices: <T>(fn: (s:
     .action((list: string[], o: { format: 'json' | 'csv'; out?: string }) =>
       withServices(async (s) => {
         const details = await Promise.all(ids(list).map((id) => s.call('runs.get', { id })))
-        let text: string
-        if (o.format === 'json') {
-          const full = await Promise.all(details.map(async (r) => ({ ...r, metrics: await s.call('runs.metrics', { runId: r.id, maxPoints: 100_000 }) })))
-          text = JSON.stringify(full, null, 2)
-        } else {
-          const last = await Promise.all(details.map((r) => lastMetrics(s, r)))
-          const paramKeys = [...new Set(details.flatMap((r) => Object.keys(r.params)))].sort()
-          const metricKeys = [...new Set(last.flatMap((m) => Object.keys(m)))].sort()
-          const header = ['id', 'kind', 'name', 'status', 'created', ...paramKeys.map((k) => `params.${k}`), ...metricKeys.map((k) => `metrics.${k}`)]
-          const rows = details.map((r, i) => [r.id, r.kind, r.name, r.status, r.createdAt, ...paramKeys.map((k) => r.params[k]), ...metricKeys.map((k) => last[i][k])])
-          text = [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n'
-        }
+        const series = await Promise.all(details.map((r) => s.call('runs.metrics', { runId: r.id, maxPoints: 100_000 })))
+        const text = o.format === 'json' ? runsToJson(details, series) : runsToCsv(details, series)
         if (o.out) {
           const tmp = `${o.out}.tmp-${process.pid}`
           fs.writeFileSync(tmp, text)

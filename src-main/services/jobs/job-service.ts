@@ -35,6 +35,8 @@ export class JobService {
     private readonly bus: EventBus,
     private readonly spawn: JobSpawner,
     private readonly dataDir: string,
+    // What the run records about the machine it ran on (CPU features, threads, kernel variant, versions).
+    private readonly describeSystem: () => Record<string, unknown> = () => ({}),
   ) {}
 
   // Runs a previous host left running can never finish: mark them crashed.
@@ -50,7 +52,7 @@ export class JobService {
     const runId = createRun(this.db, {
       kind: spec.kind,
       name: name ?? ('name' in spec && spec.name ? spec.name : `${spec.kind} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`),
-      config: spec as unknown as Record<string, unknown>,
+      config: { ...(spec as unknown as Record<string, unknown>), system: this.describeSystem() },
       params: spec.params,
       hostPid: process.pid,
     })

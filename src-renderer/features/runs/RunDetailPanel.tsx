@@ -5,7 +5,27 @@ import type { ArtifactInfo } from '../../../src-main/contract/types'
 import { api } from '../../lib/api'
 import { formatBytes } from '../../lib/format'
 import { MetricChart } from '../../shared/charts/MetricChart'
+import { useAppStore } from '../../app/store'
 import { useRunsStore } from './store'
+
+interface RunSystem {
+  kernels?: { variant?: string; threads?: number; cpu?: Record<string, boolean>; compiler?: string } | { error: string }
+  versions?: Record<string, string | null>
+  platform?: { cpuModel?: string; cores?: number; os?: string }
+}
+
+// The machine a run ran on, as recorded when it started.
+function SystemInfo({ system }: { system?: RunSystem }) {
+  if (!system?.kernels) return null
+  const k = system.kernels
+  const features = 'cpu' in k && k.cpu ? Object.entries(k.cpu).filter(([, on]) => on).map(([f]) => f).join(' ') : ''
+  return (
+    <p className="muted small" data-testid="run-system">
+      {'error' in k ? `kernels: ${k.error}` : `kernels ${k.variant} · ${k.threads} threads · CPU ${features}`} · {system.platform?.cpuModel} · node{' '}
+      {system.versions?.node} · electron {system.versions?.electron ?? '—'} · sqlite {system.versions?.sqlite}
+    </p>
+  )
+}
 
 const COLORS = ['#4ea1ff', '#f5a524', '#3ccf91', '#e5484d', '#a78bfa', '#22d3ee']
 
@@ -40,6 +60,8 @@ export function RunDetailPanel() {
         Run {detail.id}: {detail.name}
       </h2>
       {detail.error && <p className="error">{detail.error}</p>}
+      {detail.kind === 'trace-import' && detail.status === 'completed' && <button onClick={() => useAppStore.getState().openTrace(detail.id)}>Open in Traces</button>}
+      <SystemInfo system={detail.config.system as RunSystem | undefined} />
       <dl className="params">
         {Object.entries(detail.params).map(([k, v]) => (
           <div key={k}>

@@ -9,7 +9,21 @@ import { api } from '../../lib/api'
 import { ProgressBar } from '../../shared/components/ProgressBar'
 import { CompareView } from './CompareView'
 import { RunDetailPanel } from './RunDetailPanel'
+import { runsToCsv, runsToJson } from '../../../src-main/services/runs/export-format'
 import { useRunsStore } from './store'
+
+// Downloads the checked runs (params, last metric values; JSON with full curves).
+async function exportRuns(ids: number[], format: 'csv' | 'json') {
+  const runs = await Promise.all(ids.map((id) => api.call('runs.get', { id })))
+  const series = await Promise.all(ids.map((runId) => api.call('runs.metrics', { runId, maxPoints: 100_000 })))
+  const text = format === 'csv' ? runsToCsv(runs, series) : runsToJson(runs, series)
+  const url = URL.createObjectURL(new Blob([text], { type: format === 'csv' ? 'text/csv' : 'application/json' }))
+  const a = document.createElement('a')
+  a.href = url
+  a.download = `runs-${ids.join('-')}.${format}`
+  a.click()
+  setTimeout(() => URL.revokeObjectURL(url), 1000)
+}
 
 const RUNS_POLL_MS = 5000
 const ROW_H = 34
@@ -89,6 +103,12 @@ export function RunsPage() {
         </button>
         <button disabled={!checked.length} onClick={() => void act('delete')}>
           Delete
+        </button>
+        <button disabled={!checked.length} onClick={() => void exportRuns(checked, 'csv')}>
+          Export CSV
+        </button>
+        <button disabled={!checked.length} onClick={() => void exportRuns(checked, 'json')}>
+          Export JSON
         </button>
       </div>
       {error && <p className="error">{error}</p>}

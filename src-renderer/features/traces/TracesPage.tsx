@@ -26,7 +26,7 @@ const fileName = (r: RunSummary) => String((r.summary as { file?: string }).file
 
 export function TracesPage() {
   const [runs, setRuns] = useState<RunSummary[]>([])
-  const [selected, setSelected] = useState<number | null>(null)
+  const [selected, setSelected] = useState<number | null>(useAppStore.getState().traceToOpen)
   const [other, setOther] = useState<number | null>(null)
   const [trace, setTrace] = useState<StoredTrace | null>(null)
   const [timeline, setTimeline] = useState<Timeline | null>(null)
