@@ -57,6 +57,12 @@ describe('Runs page', () => {
     await page.getByLabel('filter runs').press('Enter')
     await expect.poll(() => count.textContent()).toBe('3 runs')
 
+    // Sort by clicking a header (ID: newest first, then ascending).
+    const firstRow = () => page.locator('[data-run-id]').first().getAttribute('data-run-id')
+    expect(await firstRow()).toBe(String(ids[2]))
+    await page.getByRole('columnheader', { name: 'ID' }).click()
+    await expect.poll(firstRow).toBe(String(ids[0]))
+
     // Extra columns come from SQL, per run.
     await page.getByLabel('columns').fill('params.steps, metrics.max_rel_error')
     await page.getByLabel('columns').press('Enter')

@@ -254,6 +254,7 @@ export class Trainer {
       cb.metric('train/loss', step, loss)
       cb.metric('train/lr', step, lr)
       cb.metric('train/grad_norm', step, gradNorm)
+      cb.metric('train/epoch', step, (step * s.gradAccum) / this.batchesPerEpoch)
       const done = step === this.totalSteps
       let improved = false
       if ((s.evalEvery > 0 && step % s.evalEvery === 0) || done) {

@@ -16,7 +16,7 @@ export function CompareView({ ids, onClose }: { ids: number[]; onClose(): void }
   const [series, setSeries] = useState<Record<number, MetricSeries[]>>({})
   const [smoothing, setSmoothing] = useState<'none' | 'ema' | 'ma'>('ema')
   const [amount, setAmount] = useState(0.6)
-  const [xAxis, setXAxis] = useState<'step' | 'wallTime'>('step')
+  const [xAxis, setXAxis] = useState<'step' | 'epoch' | 'wallTime'>('step')
   const [error, setError] = useState<string | null>(null)
 
   useEffect(() => {
@@ -38,9 +38,13 @@ export function CompareView({ ids, onClose }: { ids: number[]; onClose(): void }
         const m = series[id]?.find((x) => x.key === key)
         if (!m) return
         const start = m.points[0]?.wallTime ?? 0
+        // Epochs come from the run's own train/epoch series (fine-tunes log it every step).
+        const epochOf = new Map((series[id]?.find((x) => x.key === 'train/epoch')?.points ?? []).map((p) => [p.step, p.value]))
+        if (xAxis === 'epoch' && !epochOf.size) return
         const pts = smoothing === 'ema' ? emaDebiased(m.points, amount) : smoothing === 'ma' ? movingAverage(m.points, Math.max(1, Math.round(amount * 20))) : m.points
         for (const p of pts) {
-          const x = xAxis === 'step' ? p.step : Number((p.wallTime - start).toFixed(3))
+          const x = xAxis === 'step' ? p.step : xAxis === 'epoch' ? Number((epochOf.get(p.step) ?? NaN).toFixed(4)) : Number((p.wallTime - start).toFixed(3))
+          if (!Number.isFinite(x)) continue
           rows.set(x, { ...(rows.get(x) ?? { x }), [`run ${id}`]: p.value })
         }
       })
@@ -122,6 +126,7 @@ export function CompareView({ ids, onClose }: { ids: number[]; onClose(): void }
         )}
         <select aria-label="x axis" value={xAxis} onChange={(e) => setXAxis(e.target.value as typeof xAxis)}>
           <option value="step">step</option>
+          <option value="epoch">epoch</option>
           <option value="wallTime">wall time (s)</option>
         </select>
       </div>

@@ -3,7 +3,8 @@
 // metrics.X; remembered), checkboxes for compare / archive / delete, and the
 // selected run's details, notes, tags, artifacts and curves.
 import { useVirtualizer } from '@tanstack/react-virtual'
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
+import type { RunSummary } from '../../../src-main/contract/types'
 import { formatDuration, formatTime } from '../../lib/format'
 import { api } from '../../lib/api'
 import { ProgressBar } from '../../shared/components/ProgressBar'
@@ -39,6 +40,15 @@ export function RunsPage() {
   const [filterText, setFilterText] = useState(filter)
   const [columnsText, setColumnsText] = useState(columns.join(', '))
   const [comparing, setComparing] = useState<number[] | null>(null)
+  const [sort, setSort] = useState<{ key: string; desc: boolean }>({ key: 'ID', desc: true })
+  const sorted = useMemo(() => {
+    const value = (r: RunSummary): unknown =>
+      sort.key === 'ID' ? r.id : sort.key === 'Name' ? r.name : sort.key === 'Kind' ? r.kind : sort.key === 'Status' ? r.status : sort.key === 'Progress' ? r.progress
+        : sort.key === 'Duration' ? (r.startedAt ? (r.endedAt ? Date.parse(r.endedAt) : Date.now()) - Date.parse(r.startedAt) : null)
+        : sort.key === 'Created' ? r.createdAt : r.values?.[sort.key]
+    const cmp = (a: unknown, b: unknown) => (a === b ? 0 : a === null || a === undefined ? 1 : b === null || b === undefined ? -1 : a < b ? -1 : 1)
+    return [...runs].sort((a, b) => (sort.desc ? -1 : 1) * cmp(value(a), value(b)))
+  }, [runs, sort])
   const scroller = useRef<HTMLDivElement>(null)
   const rows = useVirtualizer({ count: runs.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_H, overscan: 12 })
 
@@ -118,15 +128,22 @@ export function RunsPage() {
         <div className="runs-grid" role="table" aria-label="runs">
           <div className="runs-row head" role="row" style={{ gridTemplateColumns: grid }}>
             {['', 'ID', 'Name', 'Kind', 'Status', 'Progress', ...columns, 'Duration', 'Created'].map((h, i) => (
-              <div key={i} role="columnheader">
+              <div
+                key={i}
+                role="columnheader"
+                className={h ? 'sortable' : ''}
+                aria-sort={sort.key === h ? (sort.desc ? 'descending' : 'ascending') : 'none'}
+                onClick={() => h && setSort((s) => ({ key: h, desc: s.key === h ? !s.desc : true }))}
+              >
                 {h}
+                {sort.key === h ? (sort.desc ? ' ▼' : ' ▲') : ''}
               </div>
             ))}
           </div>
           <div className="runs-scroll" ref={scroller}>
             <div style={{ height: rows.getTotalSize(), position: 'relative' }}>
               {rows.getVirtualItems().map((v) => {
-                const r = runs[v.index]
+                const r = sorted[v.index]
                 return (
                   <div
                     key={r.id}
