@@ -96,6 +96,7 @@ describe('Runs page', () => {
     await page.getByLabel('notes').fill('**first** try')
     await page.getByRole('button', { name: 'Save notes and tags' }).click()
     await expect.poll(async () => (await post('runs.get', { id: ids[2] })).result.tags).toEqual(['baseline', 'seed-study'])
+    await expect.poll(() => page.getByTestId('notes-preview').locator('strong').textContent()).toBe('first') // markdown rendered
     await page.getByLabel('filter runs').fill('tag = baseline')
     await page.getByLabel('filter runs').press('Enter')
     await expect.poll(() => count.textContent()).toBe('1 runs')

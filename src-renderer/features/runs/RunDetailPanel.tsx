@@ -1,6 +1,7 @@
 // One run: status, error, params, notes (markdown source) and tags, artifacts
 // with size and sha256, and its metric curves.
 import { useEffect, useState } from 'react'
+import Markdown from 'react-markdown'
 import type { ArtifactInfo } from '../../../src-main/contract/types'
 import { api } from '../../lib/api'
 import { formatBytes } from '../../lib/format'
@@ -81,6 +82,12 @@ export function RunDetailPanel() {
         </label>
       </div>
       <button onClick={() => void save()}>Save notes and tags</button> {saved && <span className="muted">{saved}</span>}
+      {detail.notes && (
+        // Rendered without raw HTML (react-markdown's default), so notes cannot inject markup.
+        <div className="notes-preview" data-testid="notes-preview">
+          <Markdown>{detail.notes}</Markdown>
+        </div>
+      )}
       {artifacts.length > 0 && (
         <table className="plain artifacts" data-testid="artifacts">
           <tbody>

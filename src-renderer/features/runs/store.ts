@@ -27,11 +27,14 @@ interface RunsState {
   appendPoint(runId: number, key: string, point: MetricPoint): void
 }
 
+// Until the user chooses: the model, dataset, method and key metric of a fine-tune.
+const DEFAULT_COLUMNS = ['params.model', 'params.task', 'params.method', 'metrics.eval/accuracy']
+
 const storedColumns = (): string[] => {
   try {
-    return JSON.parse(localStorage.getItem(COLUMNS_KEY) ?? '[]') as string[]
+    return JSON.parse(localStorage.getItem(COLUMNS_KEY) ?? 'null') ?? DEFAULT_COLUMNS
   } catch {
-    return []
+    return DEFAULT_COLUMNS
   }
 }
 
