@@ -138,6 +138,25 @@ describe('tbw CLI', () => {
     expect(() => tbw('runs', 'show', String(b))).toThrow(new RegExp(`Run ${b} does not exist`))
   })
 
+  it('sweep validate / run / resume: the seed sweep validates, real configs are refused by key, trials are runs of the sweep', () => {
+    expect(tbw('sweep', 'validate', path.join(REPO_ROOT, 'resources/sweeps/seed-study.yaml'))).toMatch(/ok · random over 10 parameters .*lora_r -> loraR/s)
+    expect(() => tbw('sweep', 'validate', sharedData('sweeps', 'wandb-examples_sweep-grid-hyperband.yaml'))).toThrow(/parameters\.dropout: the trainer has no option "dropout"/)
+    const junk = path.join(dataDir, 'junk.yaml')
+    fs.writeFileSync(junk, 'method: [\n  - {{{')
+    expect(() => tbw('sweep', 'validate', junk)).toThrow(/junk\.yaml: not valid YAML\/JSON/)
+    const cfg = path.join(dataDir, 'sweep.yaml')
+    fs.writeFileSync(cfg, 'method: grid\nmetric: {name: eval/accuracy, goal: maximize}\nparameters:\n  lora_r: {values: [4, 8, 16]}\n')
+    const common = ['--model', path.join(dataDir, 'tinybert-random'), '--task', 'mrpc', '--data', sharedData('mrpc'), '--set', 'maxSteps=2', 'batchSize=8', 'limitTrain=32', 'limitEval=16', 'maxLength=48', '--json']
+    const first = JSON.parse(tbw('sweep', cfg, '--count', '2', ...common).trim().split('\n').pop()!)
+    expect(first.trials.map((t: { params: { lora_r: number } }) => t.params.lora_r)).toEqual([4, 8])
+    const rest = JSON.parse(tbw('sweep', 'resume', String(first.sweepId), '--json').trim().split('\n').pop()!)
+    expect(rest.trials.map((t: { params: { lora_r: number }; status: string }) => [t.params.lora_r, t.status])).toEqual([[4, 'completed'], [8, 'completed'], [16, 'completed']])
+    expect(rest.best.metric).toBeGreaterThan(0)
+    const runs = JSON.parse(tbw('runs', 'list', '--filter', `name ~ "sweep.yaml · trial"`, '--json'))
+    expect(runs.map((r: { sweepId: number }) => r.sweepId)).toEqual([first.sweepId, first.sweepId, first.sweepId])
+    expect(JSON.parse(tbw('runs', 'show', String(rest.trials[2].runId), '--json')).params.loraR).toBe(16)
+  })
+
   it('trace import --json summarizes the seed study trace as a run; trace top prints its operator and kernel tables', () => {
     const file = sharedData('traces', 'fine_tuned_profiler.pt.trace.json')
     const out = JSON.parse(tbw('trace', 'import', file, '--json').trim())

@@ -12,6 +12,7 @@ import { serve } from '../serve'
 import { doctorText } from './doctor'
 import { registerFinetuneCommands } from './finetune-commands'
 import { registerRunsCommands } from './runs-commands'
+import { registerSweepCommands } from './sweep-commands'
 import { registerTraceCommands } from './trace-commands'
 import { formatBytes, formatSeconds, progressBar } from './format'
 
@@ -190,6 +191,7 @@ program
 
 registerFinetuneCommands(program, withServices, hubOptions, () => path.resolve(program.opts<{ dataDir?: string }>().dataDir ?? defaultDataDir()))
 registerTraceCommands(program, withServices)
+registerSweepCommands(program, withServices)
 
 program
   .command('serve')

@@ -48,12 +48,13 @@ export class JobService {
     return ids
   }
 
-  start(spec: JobSpec, name?: string): number {
+  start(spec: JobSpec, name?: string, sweepId?: number): number {
     const runId = createRun(this.db, {
       kind: spec.kind,
       name: name ?? ('name' in spec && spec.name ? spec.name : `${spec.kind} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`),
       config: { ...(spec as unknown as Record<string, unknown>), system: this.describeSystem() },
       params: spec.params,
+      sweepId: sweepId ?? null,
       hostPid: process.pid,
     })
     const proc = this.spawn(`tbw-job-${runId}`)
