@@ -9,6 +9,7 @@ import { seededRandom } from '../data/batching'
 import { parseSweepConfig, SweepConfigError, type ParamSpec } from './config'
 import { hyperbandBands, hyperbandStops } from './hyperband'
 import { gridSize, gridTrial, randomTrial, sampleParam, trainerOptions } from './sample'
+import { tpeTrial, type Observation } from './tpe'
 import { validateSweep } from './validate'
 
 const SEED_SWEEP = fs.readFileSync(path.join(REPO_ROOT, 'resources/sweeps/seed-study.yaml'), 'utf8')
@@ -136,5 +137,44 @@ describe('Hyperband (W&B semantics)', () => {
     ]
     expect(hyperbandStops([1, 2], 2, loss)).toEqual([2, 3])
     expect(hyperbandStops([1, 2], 2, [{ id: 9, running: true, history: [5] }])).toEqual([]) // no band reached yet
+  })
+})
+
+describe('Bayesian search (TPE)', () => {
+  // A known objective: best at lr = 10^-3.5, warmup 0.3, optimizer adamw; noise-free.
+  const config = parseSweepConfig(`method: bayes
+metric: {name: eval/loss, goal: minimize}
+parameters:
+  learning_rate: {distribution: log_uniform_values, min: 1.0e-6, max: 1.0e-1}
+  warmup_ratio: {distribution: uniform, min: 0, max: 1}
+  optimizer: {values: [adamw, adafactor, sgd]}
+  lora_r: {distribution: int_uniform, min: 1, max: 64}`)
+  const objective = (t: Record<string, unknown>) =>
+    (Math.log10(t.learning_rate as number) + 3.5) ** 2 + 4 * ((t.warmup_ratio as number) - 0.3) ** 2 + (t.optimizer === 'adamw' ? 0 : 0.5) + (((t.lora_r as number) - 16) / 32) ** 2
+  const best = (propose: (seen: Observation[], i: number) => Record<string, unknown>, budget: number) => {
+    const seen: Observation[] = []
+    for (let i = 0; i < budget; i++) {
+      const trial = propose(seen, i)
+      seen.push({ trial, loss: objective(trial) })
+    }
+    return Math.min(...seen.map((o) => o.loss))
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+  it('beats random search at the same budget (median over 41 seeds)', () => {
+    const tpe: number[] = []
+    const random: number[] = []
+    for (let seed = 1; seed <= 41; seed++) {
+      tpe.push(best((seen, i) => tpeTrial(config, seen, seed * 1000 + i), 40))
+      random.push(best((_, i) => randomTrial(config, seed * 1000 + i), 40))
+    }
+    console.log(`best loss after 40 trials, median of 41 seeds: TPE ${median(tpe).toFixed(4)}, random ${median(random).toFixed(4)}`)
+    expect(median(tpe)).toBeLessThan(median(random) * 0.6)
+    for (const t of [tpeTrial(config, [], 3), tpeTrial(config, Array.from({ length: 12 }, (_, i) => ({ trial: randomTrial(config, i + 1), loss: i })), 3)]) {
+      expect(t.learning_rate as number).toBeGreaterThanOrEqual(1e-6)
+      expect(t.learning_rate as number).toBeLessThanOrEqual(1e-1)
+      expect(Number.isInteger(t.lora_r)).toBe(true)
+      expect(['adamw', 'adafactor', 'sgd']).toContain(t.optimizer)
+    }
   })
 })

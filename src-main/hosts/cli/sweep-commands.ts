@@ -39,7 +39,7 @@ function report(r: SweepResult, json: boolean): void {
 }
 
 export function registerSweepCommands(program: Command, withServices: <T>(fn: (s: AppServices) => Promise<T>) => Promise<T>): void {
-  const sweep = program.command('sweep').description('W&B sweep configs run offline on the trainer (grid, random; Hyperband early termination)')
+  const sweep = program.command('sweep').description('W&B sweep configs run offline on the trainer (grid, random, bayes/TPE; Hyperband early termination)')
 
   sweep
     .command('run <config>', { isDefault: true })

@@ -7,6 +7,7 @@ import { addTrial, createSweep, getSweep, listTrials, setSweepStatus, setTrialSt
 import { parseSweepConfig } from '../../engine/sweeps/config'
 import { hyperbandBands, hyperbandStops } from '../../engine/sweeps/hyperband'
 import { gridSize, gridTrial, randomTrial, trainerOptions } from '../../engine/sweeps/sample'
+import { tpeTrial, type Observation } from '../../engine/sweeps/tpe'
 import type { AppServices } from '../app-services'
 
 export interface SweepEvents {
@@ -26,6 +27,14 @@ export function startSweep(s: AppServices, configText: string, settings: Record<
   return createSweep(s.db, name, config.method, configText, settings)
 }
 
+// Completed trials and their (sign-adjusted) last metric value, for the Bayesian sampler.
+function observations(s: AppServices, trials: { runId: number; params: Record<string, unknown>; status: string }[], key: string, sign: number): Observation[] {
+  return trials.flatMap((t) => {
+    const v = t.status === 'completed' ? lastMetric(s, t.runId, key) : null
+    return v === null ? [] : [{ trial: t.params, loss: sign * v }]
+  })
+}
+
 const lastMetric = (s: AppServices, runId: number, key: string): number | null =>
   (s.db.prepare('SELECT value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step DESC LIMIT 1').get(runId, key) as { value: number | null } | undefined)?.value ?? null
 
@@ -33,7 +42,6 @@ export async function runSweep(s: AppServices, sweepId: number, count: number | 
   const sweep = getSweep(s.db, sweepId)
   if (!sweep) throw new Error(`sweep ${sweepId} does not exist`)
   const config = parseSweepConfig(sweep.config)
-  if (config.method === 'bayes') throw new Error('bayes search is not implemented yet; use method random or grid')
   const metric = config.metric
   const cap = Math.min(config.runCap ?? Infinity, config.method === 'grid' ? gridSize(config) : Infinity)
   const bands = config.earlyTerminate ? hyperbandBands(config.earlyTerminate) : null
@@ -44,7 +52,12 @@ export async function runSweep(s: AppServices, sweepId: number, count: number | 
     const done = listTrials(s.db, sweepId)
     const index = done.length
     if (index >= cap || (count !== null && started >= count)) break
-    const trial = config.method === 'grid' ? gridTrial(config, index) : randomTrial(config, index + 1)
+    const trial =
+      config.method === 'grid'
+        ? gridTrial(config, index)
+        : config.method === 'bayes'
+          ? tpeTrial(config, observations(s, done, metric!.name, sign), index + 1)
+          : randomTrial(config, index + 1)
     const params = trainerOptions(config, trial, sweep.settings)
     const runId = s.jobs.start({ kind: 'finetune', params }, `${sweep.name} · trial ${index + 1}`, sweepId)
     addTrial(s.db, sweepId, runId, trial)
