@@ -46,6 +46,7 @@ export const FinetuneParams = z
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
     hiddenDropout: z.number().min(0).max(0.9).optional(), // default: the model config's
     attentionDropout: z.number().min(0).max(0.9).optional(),
+    threads: z.number().int().min(1).max(1024).optional(), // kernel threads of this job (sweeps running trials side by side)
     limitTrain: z.number().int().min(1).optional(), // use only the first N training examples (quick runs)
     limitEval: z.number().int().min(1).optional(),
     resumeFrom: path.optional(), // a checkpoint-<step> folder of an earlier run

@@ -4,6 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { FinetuneParams } from '../contract/finetune'
+import { loadKernels } from '../engine/addon'
 import { loadCheckpoint } from '../engine/bert/checkpoint'
 import { loadFolderSplit, openDatasetFolder } from '../engine/data/dataset-folder'
 import type { LoadedSplit } from '../engine/data/examples'
@@ -58,6 +59,7 @@ export async function loadTaskSplits(p: { task: string; data?: string; limitTrai
 
 export async function runFinetune(ctx: JobContext, p: FinetuneParams): Promise<Record<string, unknown>> {
   if (!fs.existsSync(p.model)) throw new Error(`model folder ${p.model} does not exist`)
+  if (p.threads) loadKernels().setThreads(p.threads)
   const spec = glueTask(p.task)
   const ck = loadCheckpoint(p.model, { seed: p.seed, numLabels: spec.regression ? 1 : spec.labelNames.length, newHeadOnMismatch: true })
   if (ck.newlyInitialized.length) ctx.log(`${ck.newlyInitialized.join(', ')}: not in the checkpoint or sized for other labels; freshly initialized (seed ${p.seed})`)

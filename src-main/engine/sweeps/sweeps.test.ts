@@ -9,6 +9,7 @@ import { seededRandom } from '../data/batching'
 import { parseSweepConfig, SweepConfigError, type ParamSpec } from './config'
 import { hyperbandBands, hyperbandStops } from './hyperband'
 import { gridSize, gridTrial, randomTrial, sampleParam, trainerOptions } from './sample'
+import { defaultParallelTrials, paretoFront } from './pareto'
 import { tpeTrial, type Observation } from './tpe'
 import { validateSweep } from './validate'
 
@@ -176,5 +177,17 @@ parameters:
       expect(Number.isInteger(t.lora_r)).toBe(true)
       expect(['adamw', 'adafactor', 'sgd']).toContain(t.optimizer)
     }
+  })
+})
+
+describe('multi-objective sweeps', () => {
+  it('keeps the non-dominated trials: more accurate or faster, never both worse', () => {
+    const t = (id: number, acc: number, latency: number | null) => ({ id, values: { 'eval/accuracy': acc, 'eval/latency_ms': latency } })
+    const trials = [t(1, 0.8, 10), t(2, 0.85, 12), t(3, 0.78, 11), t(4, 0.85, 9), t(5, 0.9, 20), t(6, 0.95, null)]
+    const front = paretoFront(trials, [{ name: 'eval/accuracy', goal: 'maximize' }, { name: 'eval/latency_ms', goal: 'minimize' }])
+    expect(front.map((x) => x.id)).toEqual([4, 5]) // 1, 2, 3 are dominated by 4; 6 lacks a latency
+    expect(defaultParallelTrials(2, 20 * 2 ** 30)).toBe(1)
+    expect(defaultParallelTrials(16, 20 * 2 ** 30)).toBe(8)
+    expect(defaultParallelTrials(16, 5 * 2 ** 30)).toBe(2)
   })
 })

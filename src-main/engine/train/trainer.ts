@@ -221,7 +221,10 @@ export class Trainer {
       }
     }
     const doEval = (step: number) => {
+      const t0 = process.hrtime.bigint()
       const r = this.evaluate()
+      // Inference cost, an objective for multi-objective sweeps: ms per evaluated example.
+      cb.metric('eval/latency_ms', step, Number(process.hrtime.bigint() - t0) / 1e6 / Math.max(1, this.evalSet.ids.length))
       cb.metric('eval/loss', step, r.loss)
       for (const [k, v] of Object.entries(r.metrics)) cb.metric(`eval/${k}`, step, v)
       state.evals.push({ step, loss: r.loss, metrics: r.metrics })

@@ -3,7 +3,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
-import { SweepConfigError } from '../../engine/sweeps/config'
+import os from 'node:os'
+import { SweepConfigError, TRAINER_METRICS } from '../../engine/sweeps/config'
+import { defaultParallelTrials, type Objective } from '../../engine/sweeps/pareto'
 import { validateSweep } from '../../engine/sweeps/validate'
 import type { AppServices } from '../../services/app-services'
 import { runSweep, startSweep, type SweepResult } from '../../services/sweeps/sweep-runner'
@@ -14,7 +16,22 @@ function readConfig(file: string): string {
   return fs.readFileSync(file, 'utf8')
 }
 
-async function drive(s: AppServices, sweepId: number, count: number | null, json: boolean): Promise<SweepResult> {
+interface DriveOptions {
+  parallel?: number
+  objective?: string[]
+}
+
+// "--objective eval/latency_ms:minimize" -> an extra objective of the Pareto front.
+function objectives(list: string[] = []): Objective[] {
+  return list.map((spec) => {
+    const [name, goal = 'minimize'] = spec.split(':')
+    if (!TRAINER_METRICS.includes(name)) throw new Error(`--objective ${spec}: the trainer logs ${TRAINER_METRICS.join(', ')}`)
+    if (goal !== 'minimize' && goal !== 'maximize') throw new Error(`--objective ${spec}: the goal is minimize or maximize`)
+    return { name, goal }
+  })
+}
+
+async function drive(s: AppServices, sweepId: number, count: number | null, json: boolean, o: DriveOptions = {}): Promise<SweepResult> {
   const tty = process.stdout.isTTY && !json
   const off = s.bus.subscribe((e) => {
     if (tty && e.name === 'job.progress') process.stdout.write(`\r  ${progressBar(e.payload.fraction, e.payload.etaSeconds, e.payload.message)}\x1b[K`)
@@ -27,7 +44,7 @@ async function drive(s: AppServices, sweepId: number, count: number | null, json
         if (tty) process.stdout.write('\r\x1b[K')
         if (!json) console.log(`trial ${i + 1} (run ${runId}): ${status}${metric === null ? '' : `, metric ${metric.toFixed(4)}`}`)
       },
-    })
+    }, { parallel: o.parallel ?? defaultParallelTrials(os.availableParallelism(), os.freemem()), objectives: objectives(o.objective) })
   } finally {
     off()
   }
@@ -36,6 +53,7 @@ async function drive(s: AppServices, sweepId: number, count: number | null, json
 function report(r: SweepResult, json: boolean): void {
   if (json) return console.log(JSON.stringify(r))
   console.log(`sweep ${r.sweepId}: ${r.trials.length} trials; best ${r.best ? `run ${r.best.runId} (${r.best.metric.toFixed(4)})` : 'none yet'}`)
+  if (r.pareto) console.log(`Pareto front: run ${r.pareto.join(', ')}`)
 }
 
 export function registerSweepCommands(program: Command, withServices: <T>(fn: (s: AppServices) => Promise<T>) => Promise<T>): void {
@@ -50,7 +68,9 @@ export function registerSweepCommands(program: Command, withServices: <T>(fn: (s
     .option('--count <n>', 'run at most this many trials now (resume later with `tbw sweep resume`)', (v) => Number(v))
     .option('--set <key=value...>', 'fixed trainer options for every trial, e.g. --set maxSteps=50 limitTrain=256')
     .option('--json', 'print the result as one JSON line')
-    .action((file: string, o: { model: string; task: string; data?: string; count?: number; set?: string[]; json?: boolean }) =>
+    .option('--parallel <n>', 'trials at once (default: half the cores, one per 2 GiB free memory, at least 1)', (v) => Number(v))
+    .option('--objective <name:goal...>', 'extra objectives for a Pareto front, e.g. eval/latency_ms:minimize')
+    .action((file: string, o: { model: string; task: string; data?: string; count?: number; set?: string[]; json?: boolean; parallel?: number; objective?: string[] }) =>
       withServices(async (s) => {
         const fixed = Object.fromEntries(
           (o.set ?? []).map((kv) => {
@@ -62,7 +82,7 @@ export function registerSweepCommands(program: Command, withServices: <T>(fn: (s
         const settings = { ...fixed, model: path.resolve(o.model), task: o.task, ...(o.data ? { data: path.resolve(o.data) } : {}) }
         const sweepId = startSweep(s, readConfig(file), settings, path.basename(file))
         if (!o.json) console.log(`sweep ${sweepId} (${file})`)
-        report(await drive(s, sweepId, o.count ?? null, !!o.json), !!o.json)
+        report(await drive(s, sweepId, o.count ?? null, !!o.json, o), !!o.json)
       }),
     )
 
@@ -71,7 +91,11 @@ export function registerSweepCommands(program: Command, withServices: <T>(fn: (s
     .description('continue a sweep after a restart, with the trials an uninterrupted sweep would have run')
     .option('--count <n>', 'at most this many more trials', (v) => Number(v))
     .option('--json', 'print the result as one JSON line')
-    .action((id: string, o: { count?: number; json?: boolean }) => withServices(async (s) => report(await drive(s, Number(id), o.count ?? null, !!o.json), !!o.json)))
+    .option('--parallel <n>', 'trials at once', (v) => Number(v))
+    .option('--objective <name:goal...>', 'extra objectives for a Pareto front')
+    .action((id: string, o: { count?: number; json?: boolean; parallel?: number; objective?: string[] }) =>
+      withServices(async (s) => report(await drive(s, Number(id), o.count ?? null, !!o.json, o), !!o.json)),
+    )
 
   sweep
     .command('validate <config>')
