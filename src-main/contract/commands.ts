@@ -13,6 +13,8 @@ import type {
   MetricSeries,
   ModelInfo,
   RunComparison,
+  SweepDetail,
+  SweepValidation,
   RunDetail,
   RunSummary,
   SystemInfo,
@@ -86,6 +88,20 @@ export const commands = {
   'runs.archive': command<{ archived: number[] }>()(z.object({ ids: z.array(runId).min(1).max(10_000), archived: z.boolean().default(true) }).strict()),
   'runs.artifacts': command<ArtifactInfo[]>()(z.object({ runId }).strict()),
   'traces.timeline': command<Timeline>()(z.object({ runId }).strict()),
+  'sweeps.validate': command<SweepValidation>()(z.object({ text: z.string().max(200_000) }).strict()),
+  'sweeps.start': command<{ sweepId: number }>()(
+    z
+      .object({
+        text: z.string().max(200_000),
+        name: z.string().min(1).max(200).default('sweep'),
+        settings: z.record(z.string(), z.unknown()), // model, task, data and fixed trainer options
+        count: z.number().int().min(1).max(10_000).optional(),
+        parallel: z.number().int().min(1).max(64).default(1),
+      })
+      .strict(),
+  ),
+  'sweeps.list': command<{ id: number; name: string; method: string; status: string; trials: number; createdAt: string }[]>()(z.object({}).strict()),
+  'sweeps.get': command<SweepDetail>()(z.object({ id: runId }).strict()),
   'finetune.estimate': command<FinetuneEstimate>()(z.object({ params: FinetuneParams, meanTokens: z.number().positive().max(8192).default(64) }).strict()),
   'models.inspect': command<ModelInfo>()(z.object({ path: localPath }).strict()),
   'models.tokenize': command<TokenizedPair>()(z.object({ path: localPath, a: text, b: text.nullable().default(null), maxLength }).strict()),

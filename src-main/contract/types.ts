@@ -189,3 +189,31 @@ export interface RunComparison {
   hiddenSameParams: number // parameters left out because every run has the same value
   metrics: { key: string; lowerIsBetter: boolean; last: (number | null)[]; best: (number | null)[] }[]
 }
+
+// ---- Sweeps ----
+
+export interface SweepValidation {
+  ok: boolean
+  error: string | null // names the offending key
+  method: string | null
+  parameters: { name: string; option: string; distribution: string }[]
+  trials: number | null
+  metric: { name: string; goal: 'minimize' | 'maximize' } | null
+  bands: number[] | null
+}
+
+export interface SweepDetail {
+  id: number
+  name: string
+  method: string
+  status: string
+  createdAt: string
+  text: string
+  settings: Record<string, unknown>
+  metric: { name: string; goal: 'minimize' | 'maximize' } | null
+  parameters: string[]
+  options: Record<string, string> // config parameter -> trainer option
+  trials: { runId: number; params: Record<string, unknown>; status: string; metric: number | null }[]
+  best: { runId: number; metric: number; params: Record<string, unknown> } | null
+  importance: { name: string; score: number }[]
+}

@@ -14,6 +14,7 @@ import { archiveRuns, compareRuns, deleteRuns } from '../db/run-compare'
 import { FilterError } from '../db/run-filter'
 import { kernelCapabilities } from '../engine/addon'
 import { estimateFinetune } from './finetune/estimate'
+import { launchSweep, listSweeps, sweepDetail, validateSweepText } from './sweeps/sweep-service'
 import { getRun, listRuns, updateRun } from '../db/runs'
 import { databasePath } from './data-dir'
 import { EventBus } from './events'
@@ -109,6 +110,20 @@ export class AppServices {
         const file = (run.summary as { timeline?: string | null }).timeline
         if (run.kind !== 'trace-import' || !file || !fs.existsSync(file)) throw new NotFoundError(`Run ${runId} has no trace timeline`)
         return JSON.parse(fs.readFileSync(file, 'utf8')) as Timeline
+      },
+      'sweeps.validate': ({ text }) => validateSweepText(text),
+      'sweeps.start': ({ text, name, settings, count, parallel }) => {
+        try {
+          return { sweepId: launchSweep(this, text, settings, name, count ?? null, parallel) }
+        } catch (err) {
+          throw new UserInputError((err as Error).message)
+        }
+      },
+      'sweeps.list': () => listSweeps(this.db),
+      'sweeps.get': ({ id }) => {
+        const d = sweepDetail(this.db, id)
+        if (!d) throw new NotFoundError(`Sweep ${id} does not exist`)
+        return d
       },
       'finetune.estimate': async ({ params, meanTokens }) => {
         const model = await lib.inspectModel(params.model)

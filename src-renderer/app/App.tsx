@@ -6,6 +6,7 @@ import { DatasetsPage } from '../features/library/DatasetsPage'
 import { ModelsPage } from '../features/library/ModelsPage'
 import { PlaceholderPage } from '../features/placeholder/PlaceholderPage'
 import { RunsPage } from '../features/runs/RunsPage'
+import { SweepsPage } from '../features/sweeps/SweepsPage'
 import { TracesPage } from '../features/traces/TracesPage'
 import { wireEvents } from './events'
 import { JobsPanel } from './JobsPanel'
@@ -52,6 +53,8 @@ export function App() {
           <FinetunePage />
         ) : page === 'traces' ? (
           <TracesPage />
+        ) : page === 'sweeps' ? (
+          <SweepsPage />
         ) : (
           <PlaceholderPage page={info} />
         )}

@@ -17,11 +17,7 @@ export const PAGES: PageInfo[] = [
     label: 'Quantize',
     coming: 'int8 and nf4 (with double quantization) models, their size and accuracy side by side, and exports to safetensors, PEFT adapters and ONNX.',
   },
-  {
-    id: 'sweeps',
-    label: 'Sweeps',
-    coming: 'Run Weights & Biases sweep configs offline — grid, random, Bayesian, Hyperband — with a trials table, parallel coordinates and parameter importance.',
-  },
+  { id: 'sweeps', label: 'Sweeps' },
   {
     id: 'benchmarks',
     label: 'Benchmarks',
