@@ -100,6 +100,7 @@ export const commands = {
       })
       .strict(),
   ),
+  'sweeps.resume': command<{ sweepId: number }>()(z.object({ id: runId, count: z.number().int().min(1).max(10_000).optional(), parallel: z.number().int().min(1).max(64).default(1) }).strict()),
   'sweeps.list': command<{ id: number; name: string; method: string; status: string; trials: number; createdAt: string }[]>()(z.object({}).strict()),
   'sweeps.get': command<SweepDetail>()(z.object({ id: runId }).strict()),
   'finetune.estimate': command<FinetuneEstimate>()(z.object({ params: FinetuneParams, meanTokens: z.number().positive().max(8192).default(64) }).strict()),

@@ -14,7 +14,7 @@ import { archiveRuns, compareRuns, deleteRuns } from '../db/run-compare'
 import { FilterError } from '../db/run-filter'
 import { kernelCapabilities } from '../engine/addon'
 import { estimateFinetune } from './finetune/estimate'
-import { launchSweep, listSweeps, sweepDetail, validateSweepText } from './sweeps/sweep-service'
+import { continueSweep, launchSweep, listSweeps, sweepDetail, sweepOfRun, validateSweepText } from './sweeps/sweep-service'
 import { getRun, listRuns, updateRun } from '../db/runs'
 import { databasePath } from './data-dir'
 import { EventBus } from './events'
@@ -118,6 +118,12 @@ export class AppServices {
         } catch (err) {
           throw new UserInputError((err as Error).message)
         }
+      },
+      'sweeps.resume': ({ id, count, parallel }) => {
+        if (!sweepDetail(this.db, id)) throw new NotFoundError(`Sweep ${id} does not exist`)
+        if (this.jobs.active().some((j) => sweepOfRun(this.db, j.runId) === id)) throw new UserInputError(`sweep ${id} has trials running; it is not stopped`)
+        continueSweep(this, id, count ?? null, parallel)
+        return { sweepId: id }
       },
       'sweeps.list': () => listSweeps(this.db),
       'sweeps.get': ({ id }) => {

@@ -29,8 +29,13 @@ export function validateSweepText(text: string): SweepValidation {
 
 export function launchSweep(s: AppServices, text: string, settings: Record<string, unknown>, name: string, count: number | null, parallel: number): number {
   const sweepId = startSweep(s, text, settings, name)
-  void runSweep(s, sweepId, count, { trialStarted: () => {}, trialFinished: () => {} }, { parallel }).catch((err: Error) => console.error(`sweep ${sweepId}: ${err.message}`))
+  continueSweep(s, sweepId, count, parallel)
   return sweepId
+}
+
+// Runs (more of) a sweep in the background of the host; a restarted app calls it to resume.
+export function continueSweep(s: AppServices, sweepId: number, count: number | null, parallel: number): void {
+  void runSweep(s, sweepId, count, { trialStarted: () => {}, trialFinished: () => {} }, { parallel }).catch((err: Error) => console.error(`sweep ${sweepId}: ${err.message}`))
 }
 
 // How much each parameter moves the metric: |Spearman| for numbers, the correlation ratio (η) for categories.
@@ -97,4 +102,8 @@ export function listSweeps(db: Db): { id: number; name: string; method: string; 
       n: number
     }[]
   ).map((r) => ({ id: r.id, name: r.name, method: r.method, status: r.status, trials: r.n, createdAt: r.created_at }))
+}
+
+export function sweepOfRun(db: Db, runId: number): number | null {
+  return (db.prepare('SELECT sweep_id FROM runs WHERE id = ?').get(runId) as { sweep_id: number | null } | undefined)?.sweep_id ?? null
 }

@@ -150,7 +150,12 @@ function SweepView({ detail }: { detail: SweepDetail }) {
     <div data-testid="sweep-view">
       <div className="card wide">
         <h2>
-          Sweep {detail.id}: {detail.trials.length} trials · {detail.status}
+          Sweep {detail.id}: {detail.trials.length} trials · {detail.status}{' '}
+          {detail.status !== 'finished' && !detail.trials.some((t) => t.status === 'running') && (
+            <button className="small" onClick={() => void api.call('sweeps.resume', { id: detail.id })}>
+              Resume
+            </button>
+          )}
         </h2>
         {detail.best ? (
           <p data-testid="sweep-best">
