@@ -49,6 +49,8 @@ describe('Sweeps page', () => {
     await expect.poll(() => page.getByTestId('sweep-best').count(), { timeout: 20_000 }).toBe(1)
     expect(await page.locator('[data-testid="parallel-coordinates"] polyline.pc-line').count()).toBe(3)
     expect(await page.getByTestId('importance').textContent()).toMatch(/lora_r/)
+    await page.getByLabel('extra objectives').fill('eval/latency_ms:minimize, model/trainable_params:minimize')
+    await expect.poll(() => trials.getByText('Pareto').count(), { timeout: 10_000 }).toBeGreaterThan(0)
     fs.mkdirSync(ARTIFACTS, { recursive: true })
     await page.screenshot({ path: path.join(ARTIFACTS, 'sweeps-page.png'), fullPage: true })
     const bestR = Number(/lora_r=(\d+)/.exec((await page.getByTestId('sweep-best').textContent())!)![1])

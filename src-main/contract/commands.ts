@@ -102,7 +102,14 @@ export const commands = {
   ),
   'sweeps.resume': command<{ sweepId: number }>()(z.object({ id: runId, count: z.number().int().min(1).max(10_000).optional(), parallel: z.number().int().min(1).max(64).default(1) }).strict()),
   'sweeps.list': command<{ id: number; name: string; method: string; status: string; trials: number; createdAt: string }[]>()(z.object({}).strict()),
-  'sweeps.get': command<SweepDetail>()(z.object({ id: runId }).strict()),
+  'sweeps.get': command<SweepDetail>()(
+    z
+      .object({
+        id: runId,
+        objectives: z.array(z.object({ name: z.string().min(1), goal: z.enum(['minimize', 'maximize']) }).strict()).max(5).optional(), // extra, for the Pareto front
+      })
+      .strict(),
+  ),
   'finetune.estimate': command<FinetuneEstimate>()(z.object({ params: FinetuneParams, meanTokens: z.number().positive().max(8192).default(64) }).strict()),
   'models.inspect': command<ModelInfo>()(z.object({ path: localPath }).strict()),
   'models.tokenize': command<TokenizedPair>()(z.object({ path: localPath, a: text, b: text.nullable().default(null), maxLength }).strict()),

@@ -216,4 +216,5 @@ export interface SweepDetail {
   trials: { runId: number; params: Record<string, unknown>; status: string; metric: number | null }[]
   best: { runId: number; metric: number; params: Record<string, unknown> } | null
   importance: { name: string; score: number }[]
+  pareto: number[] | null // run ids on the Pareto front of the metric and the extra objectives asked for
 }

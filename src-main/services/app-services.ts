@@ -126,8 +126,8 @@ export class AppServices {
         return { sweepId: id }
       },
       'sweeps.list': () => listSweeps(this.db),
-      'sweeps.get': ({ id }) => {
-        const d = sweepDetail(this.db, id)
+      'sweeps.get': ({ id, objectives }) => {
+        const d = sweepDetail(this.db, id, objectives)
         if (!d) throw new NotFoundError(`Sweep ${id} does not exist`)
         return d
       },

@@ -73,7 +73,7 @@ const ALIASES: Record<string, string> = {
 }
 const OPTIONS = Object.keys(FinetuneParams.shape)
 // What a fine-tune logs (eval/* per the task's metrics).
-export const TRAINER_METRICS = ['eval/accuracy', 'eval/f1', 'eval/matthews', 'eval/pearson', 'eval/spearman', 'eval/loss', 'eval/latency_ms', 'train/loss', 'train/lr', 'train/grad_norm', 'train/epoch']
+export const TRAINER_METRICS = ['eval/accuracy', 'eval/f1', 'eval/matthews', 'eval/pearson', 'eval/spearman', 'eval/loss', 'eval/latency_ms', 'model/trainable_params', 'train/loss', 'train/lr', 'train/grad_norm', 'train/epoch']
 const NOT_SWEEPABLE = ['model', 'data', 'resumeFrom', 'limitTrain', 'limitEval', 'threads']
 
 function optionFor(name: string): string {

@@ -240,6 +240,7 @@ export class Trainer {
     let stoppedEarly = false
     const t0 = Date.now()
     const firstStep = state.step + 1
+    cb.metric('model/trainable_params', state.step, this.trainableParams) // a size objective for multi-objective sweeps
     for (let step = firstStep; step <= this.totalSteps; step++) {
       await new Promise((resolve) => setImmediate(resolve)) // lets a cancel message in
       cb.shouldStop?.()

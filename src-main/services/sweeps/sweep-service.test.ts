@@ -42,6 +42,11 @@ describe('sweep commands', () => {
     expect(d.trials.map((t) => [t.params.lora_r, t.status])).toEqual([[2, 'completed'], [4, 'completed'], [8, 'completed']])
     expect(d.best).not.toBeNull()
     expect(d.importance.map((x) => x.name)).toEqual(['lora_r'])
+    expect(d.pareto).toBeNull()
+    // Smaller adapters are never bigger: with model size as an objective, the r=2 trial is on the front.
+    const multi = await services.call('sweeps.get', { id: sweepId, objectives: [{ name: 'model/trainable_params', goal: 'minimize' }] })
+    expect(multi.pareto).toContain(d.trials[0].runId)
+    expect(multi.pareto!.length).toBeGreaterThanOrEqual(1)
     const runs = await services.call('runs.list', { filter: 'kind = finetune' })
     expect(runs.every((r) => r.sweepId === sweepId)).toBe(true)
   }, 120_000)

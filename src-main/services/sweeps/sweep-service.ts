@@ -9,6 +9,7 @@ import { spearman } from '../../engine/train/metrics'
 import type { AppServices } from '../app-services'
 import { runSweep, startSweep } from './sweep-runner'
 import { parseSweepConfig } from '../../engine/sweeps/config'
+import { paretoFront, type Objective } from '../../engine/sweeps/pareto'
 
 export function validateSweepText(text: string): SweepValidation {
   try {
@@ -57,7 +58,7 @@ export function importance(trials: { params: Record<string, unknown>; metric: nu
     .sort((a, b) => b.score - a.score)
 }
 
-export function sweepDetail(db: Db, id: number): SweepDetail | null {
+export function sweepDetail(db: Db, id: number, extra: Objective[] = []): SweepDetail | null {
   const row = db.prepare('SELECT id, name, method, status, config_json, created_at FROM sweeps WHERE id = ?').get(id) as
     | { id: number; name: string; method: string; status: string; config_json: string; created_at: string }
     | undefined
@@ -88,6 +89,12 @@ export function sweepDetail(db: Db, id: number): SweepDetail | null {
     trials,
     best: best ? { runId: best.runId, metric: best.metric!, params: best.params } : null,
     importance: importance(trials.filter((t) => t.status === 'completed'), Object.keys(config.parameters)),
+    pareto: extra.length
+      ? paretoFront(
+          trials.filter((t) => t.status === 'completed').map((t) => ({ runId: t.runId, values: Object.fromEntries([...(metric ? [metric] : []), ...extra].map((o) => [o.name, last(t.runId, o.name)])) })),
+          [...(metric ? [metric] : []), ...extra],
+        ).map((t) => t.runId)
+      : null,
   }
 }
 

@@ -11,6 +11,19 @@ import { api } from '../../lib/api'
 import { useFinetuneStore, type FormState } from '../finetune/store'
 import { useLibraryStore } from '../library/store'
 
+// "eval/latency_ms:minimize, model/trainable_params" -> objectives (minimize by default).
+function parseObjectives(text: string): { name: string; goal: 'minimize' | 'maximize' }[] | undefined {
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const [name, goal] = s.split(':')
+      return { name: name.trim(), goal: goal?.trim() === 'maximize' ? ('maximize' as const) : ('minimize' as const) }
+    })
+  return list.length ? list : undefined
+}
+
 const show = (v: unknown) => (typeof v === 'number' ? String(Number(v.toPrecision(4))) : typeof v === 'string' ? v : JSON.stringify(v))
 
 // "maxSteps=50\nlimitTrain=256" -> { maxSteps: 50, limitTrain: 256 }
@@ -37,7 +50,10 @@ export function SweepsPage() {
   const [task, setTask] = useState(dataset?.task ?? 'mrpc')
   const [data, setData] = useState(dataset?.task ? dataset.dir : '')
   const [fixed, setFixed] = useState('maxSteps=50\nevalEvery=10')
-  const [parallel, setParallel] = useState(1)
+  const system = useAppStore((s) => s.system)
+  // As the CLI: half the cores, at most one trial per 2 GiB (of total memory here), at least one.
+  const [parallel, setParallel] = useState(system ? Math.max(1, Math.min(Math.floor(system.platform.cores / 2), Math.floor(system.platform.memoryBytes / 2 ** 32))) : 1)
+  const [objectives, setObjectives] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [sweeps, setSweeps] = useState<{ id: number; name: string; method: string; status: string; trials: number }[]>([])
   const [selected, setSelected] = useState<number | null>(null)
@@ -49,13 +65,13 @@ export function SweepsPage() {
   }, [text])
   const refresh = async () => {
     setSweeps(await api.call('sweeps.list', {}))
-    if (selected !== null) setDetail(await api.call('sweeps.get', { id: selected }))
+    if (selected !== null) setDetail(await api.call('sweeps.get', { id: selected, objectives: parseObjectives(objectives) }))
   }
   useEffect(() => {
     void refresh()
     const timer = setInterval(() => void refresh(), 2000)
     return () => clearInterval(timer)
-  }, [selected]) // eslint-disable-line react-hooks/exhaustive-deps
+  }, [selected, objectives]) // eslint-disable-line react-hooks/exhaustive-deps
 
   const launch = async () => {
     setError(null)
@@ -132,6 +148,12 @@ export function SweepsPage() {
           </table>
         </div>
       )}
+      {detail && (
+        <label className="inline">
+          Extra objectives for a Pareto front
+          <input aria-label="extra objectives" value={objectives} placeholder="eval/latency_ms:minimize, model/trainable_params:minimize" onChange={(e) => setObjectives(e.target.value)} />
+        </label>
+      )}
       {detail && <SweepView detail={detail} />}
     </section>
   )
@@ -188,7 +210,9 @@ function SweepView({ detail }: { detail: SweepDetail }) {
                 <td>
                   <span className={`status status-${t.status === 'stopped' ? 'cancelled' : t.status}`}>{t.status}</span>
                 </td>
-                <td>{t.metric === null ? '' : show(t.metric)}</td>
+                <td>
+                  {t.metric === null ? '' : show(t.metric)} {detail.pareto?.includes(t.runId) && <span className="status status-completed">Pareto</span>}
+                </td>
               </tr>
             ))}
           </tbody>
