@@ -39,6 +39,8 @@ describe('Traces page', () => {
     expect(await view.locator('[data-fact="Events"]').textContent()).toBe('3,263')
     expect(await view.locator('[data-fact="CUDA flows (ac2g)"]').textContent()).toBe('90 starts / 92 finishes')
     expect(await view.locator('[data-fact="GPU kernel time"]').textContent()).toBe('1.186 ms')
+    expect(await view.locator('[data-fact="GPU idle"]').textContent()).toMatch(/^9\d\.\d% of \d+\.\d{3} ms \(device 0\)$/)
+    expect(await view.locator('[data-fact="Launch → kernel start"]').textContent()).toMatch(/over 87 launches/)
     expect(await page.locator('[data-testid="op-table"] tr[data-op="aten::addmm"] td').nth(6).textContent()).toBe('26')
     expect(await page.getByTestId('kernel-table').textContent()).toMatch(/fmha_cutlassF_f32_aligned_64x64_rf_sm75/)
     await page.getByLabel('filter operators').fill('layer_norm')
@@ -47,6 +49,7 @@ describe('Traces page', () => {
     // Timeline: find the attention kernel, zoom to it, select it and read its args.
     const timeline = page.getByTestId('timeline')
     await timeline.waitFor()
+    expect(await timeline.textContent()).toMatch(/flows \(\d{2}\)/)
     await page.getByLabel('search events').fill('fmha_cutlassF')
     expect(await page.getByTestId('match-count').textContent()).toBe('4 matches')
     await page.getByRole('button', { name: 'Next match' }).click()

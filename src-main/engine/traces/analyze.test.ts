@@ -21,6 +21,15 @@ describe('trace import', () => {
       display_time_unit: 'ms',
     })
     expect(a.summary.kernel_total_us).toBeCloseTo(1185.906, 2)
+    // Batch-1 inference on a T4 is launch-bound: the GPU idles over 90% of its active window.
+    const gpu = a.summary.gpu!
+    expect(gpu.launches).toBe(87)
+    expect(gpu.devices).toHaveLength(1)
+    expect(gpu.devices[0].busy_us).toBeGreaterThanOrEqual(1185.9) // kernels plus the one memcpy, overlaps counted once
+    expect(gpu.devices[0].busy_us).toBeLessThan(1185.906 + 5)
+    expect(gpu.devices[0].idle_share).toBeGreaterThan(0.9)
+    expect(gpu.launch_delay_us!.median).toBeGreaterThan(0)
+    expect(gpu.launch_delay_us!.max).toBeGreaterThanOrEqual(gpu.launch_delay_us!.median)
     expect(progress.at(-1)).toBe(915_832)
     // key_averages-style: ops by self CPU time; addmm launched the GEMM kernels.
     const addmm = a.ops.find((o) => o.name === 'aten::addmm')!

@@ -16,6 +16,16 @@ export interface TraceSummary {
   device: string | null
   flows: { ac2g_start: number; ac2g_finish: number }
   display_time_unit: string | null
+  gpu: GpuSummary | null // null: no GPU activity in the trace
+}
+
+// GPU idle time (per device: the span from its first to its last kernel/copy, minus the union of
+// their intervals over all streams) and launch overhead (runtime launch call -> kernel start).
+export interface GpuSummary {
+  devices: { pid: string; window_us: number; busy_us: number; idle_us: number; idle_share: number }[]
+  launches: number // kernels matched to their launch by correlation id
+  launch_delay_us: { mean: number; median: number; max: number } | null // launch call start -> kernel start
+  launch_call_us: { mean: number } | null // time spent in the launch call on the CPU
 }
 
 export interface OpRow {
@@ -75,6 +85,9 @@ export async function analyzeTrace(
   let kernelTotal = 0
   let ac2gStart = 0
   let ac2gFinish = 0
+  const gpuIntervals = new Map<string, [number, number][]>() // per device pid
+  const kernelStartByCorrelation = new Map<number, number>()
+  const launchByCorrelation = new Map<number, { ts: number; dur: number }>()
 
   const header = await readTrace(
     file,
@@ -93,6 +106,11 @@ export async function analyzeTrace(
       const dur = typeof e.dur === 'number' ? e.dur : 0
       const correlation = Number(e.args?.correlation ?? -1)
       if (GPU_CATS.has(cat)) {
+        const dev = String(e.pid)
+        let list = gpuIntervals.get(dev)
+        if (!list) gpuIntervals.set(dev, (list = []))
+        list.push([e.ts, e.ts + dur])
+        if (cat === 'kernel' && correlation >= 0 && !kernelStartByCorrelation.has(correlation)) kernelStartByCorrelation.set(correlation, e.ts)
         if (cat === 'kernel') {
           kernelTotal += dur
           const k = kernels.get(e.name ?? '') ?? { calls: 0, total: 0 }
@@ -103,6 +121,7 @@ export async function analyzeTrace(
         if (correlation >= 0) deviceByCorrelation.set(correlation, (deviceByCorrelation.get(correlation) ?? 0) + dur)
         return
       }
+      if (LAUNCH_CATS.has(cat) && correlation >= 0) launchByCorrelation.set(correlation, { ts: e.ts, dur })
       if (cat !== 'cpu_op' && !LAUNCH_CATS.has(cat)) return
       const key = `${e.pid}:${e.tid}`
       let list = spans.get(key)
@@ -160,8 +179,47 @@ export async function analyzeTrace(
       device: props.length ? props.map((p) => p.name ?? '?').join(', ') : null,
       flows: { ac2g_start: ac2gStart, ac2g_finish: ac2gFinish },
       display_time_unit: header.displayTimeUnit ?? null,
+      gpu: gpuSummary(gpuIntervals, kernelStartByCorrelation, launchByCorrelation),
     },
     ops,
     kernels: kernelRows,
+  }
+}
+
+function gpuSummary(
+  intervals: Map<string, [number, number][]>,
+  kernelStart: Map<number, number>,
+  launches: Map<number, { ts: number; dur: number }>,
+): GpuSummary | null {
+  if (!intervals.size) return null
+  const devices = [...intervals].map(([pid, list]) => {
+    list.sort((a, b) => a[0] - b[0])
+    let busy = 0
+    let [cs, ce] = list[0]
+    for (const [s, e] of list.slice(1)) {
+      if (s > ce) {
+        busy += ce - cs
+        ;[cs, ce] = [s, e]
+      } else ce = Math.max(ce, e)
+    }
+    busy += ce - cs
+    const window = Math.max(...list.map((x) => x[1])) - list[0][0]
+    return { pid, window_us: window, busy_us: busy, idle_us: window - busy, idle_share: window ? (window - busy) / window : 0 }
+  })
+  const delays: number[] = []
+  const calls: number[] = []
+  for (const [corr, start] of kernelStart) {
+    const l = launches.get(corr)
+    if (!l) continue
+    delays.push(start - l.ts)
+    calls.push(l.dur)
+  }
+  delays.sort((a, b) => a - b)
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+  return {
+    devices,
+    launches: delays.length,
+    launch_delay_us: delays.length ? { mean: mean(delays), median: delays[Math.floor(delays.length / 2)], max: delays[delays.length - 1] } : null,
+    launch_call_us: calls.length ? { mean: mean(calls) } : null,
   }
 }

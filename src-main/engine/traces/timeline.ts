@@ -21,6 +21,9 @@ export interface Timeline {
   cats: string[]
   args: string[] // JSON of each event's args
   tracks: TimelineTrack[]
+  // Flow arrows (ac2g: CPU launch -> GPU kernel; fwdbwd: forward op -> its backward):
+  // [from track, from µs, from depth, to track, to µs, to depth, category index].
+  flows: [number, number, number, number, number, number, number][]
 }
 
 export const TIMELINE_MAX_EVENTS = 2_000_000
@@ -32,6 +35,7 @@ export class TimelineBuilder {
   private readonly tracks = new Map<string, TimelineEvent[]>()
   private readonly processNames = new Map<string, string>()
   private readonly threadNames = new Map<string, string>()
+  private readonly flowEnds = new Map<string, { s?: { key: string; ts: number }; f?: { key: string; ts: number }; cat: string }>()
   private start = Infinity
   private count = 0
   overflow = false
@@ -48,6 +52,13 @@ export class TimelineBuilder {
       if (typeof name !== 'string') return
       if (e.name === 'process_name') this.processNames.set(String(e.pid), name)
       if (e.name === 'thread_name') this.threadNames.set(`${e.pid}:${e.tid}`, name)
+      return
+    }
+    if ((e.ph === 's' || e.ph === 'f') && e.id !== undefined && typeof e.ts === 'number') {
+      const id = `${e.cat}:${e.id}`
+      const flow = this.flowEnds.get(id) ?? { cat: e.cat ?? '' }
+      flow[e.ph] = { key: `${e.pid}:${e.tid}`, ts: e.ts }
+      this.flowEnds.set(id, flow)
       return
     }
     if (e.ph !== 'X' || typeof e.ts !== 'number' || this.overflow) return
@@ -84,6 +95,31 @@ export class TimelineBuilder {
       tracks.push({ key, label, depth, events })
     }
     tracks.sort((a, b) => a.label.localeCompare(b.label))
-    return { start: Number.isFinite(this.start) ? this.start : 0, end, names: [...this.names.keys()], cats: [...this.cats.keys()], args: this.args, tracks }
+    const start = Number.isFinite(this.start) ? this.start : 0
+    const index = new Map(tracks.map((t, i) => [t.key, i]))
+    // The deepest event of a track that covers time t (its row is where the arrow ends).
+    const depthAt = (track: TimelineTrack, t: number) => {
+      const ev = track.events
+      let lo = 0
+      let hi = ev.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if (ev[mid][0] <= t) lo = mid + 1
+        else hi = mid
+      }
+      let depth = 0
+      for (let i = lo - 1; i >= 0 && i >= lo - 200; i--) if (ev[i][0] <= t && t <= ev[i][0] + ev[i][1]) depth = Math.max(depth, ev[i][4])
+      return depth
+    }
+    const flows: Timeline['flows'] = []
+    for (const f of this.flowEnds.values()) {
+      if (!f.s || !f.f) continue // a start without a finish (or the reverse) has nothing to connect
+      const a = index.get(f.s.key)
+      const b = index.get(f.f.key)
+      if (a === undefined || b === undefined) continue
+      const [ts, tf] = [f.s.ts - start, f.f.ts - start]
+      flows.push([a, ts, depthAt(tracks[a], ts), b, tf, depthAt(tracks[b], tf), this.id(this.cats, f.cat)])
+    }
+    return { start, end, names: [...this.names.keys()], cats: [...this.cats.keys()], args: this.args, tracks, flows }
   }
 }

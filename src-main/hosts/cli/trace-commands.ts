@@ -45,6 +45,9 @@ export function registerTraceCommands(program: Command, withServices: <T>(fn: (s
         console.log(`by phase: ${Object.entries(sum.by_ph).map(([k, v]) => `${k} ${v}`).join(', ')}`)
         console.log(`by category: ${Object.entries(sum.by_cat).map(([k, v]) => `${k} ${v}`).join(', ')}`)
         console.log(`GPU kernels: ${ms(sum.kernel_total_us)} ms; ac2g flows: ${sum.flows.ac2g_start} starts / ${sum.flows.ac2g_finish} finishes`)
+        for (const d of sum.gpu?.devices ?? []) console.log(`GPU ${d.pid}: idle ${(100 * d.idle_share).toFixed(1)}% of its ${ms(d.window_us)} ms window (busy ${ms(d.busy_us)} ms)`)
+        if (sum.gpu?.launch_delay_us)
+          console.log(`launch -> kernel start: median ${sum.gpu.launch_delay_us.median.toFixed(1)} us, max ${sum.gpu.launch_delay_us.max.toFixed(1)} us over ${sum.gpu.launches} launches; launch call ${sum.gpu.launch_call_us!.mean.toFixed(1)} us on average`)
         console.log(`next: tbw trace top ${runId}`)
       }),
     )

@@ -33,6 +33,7 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
   const [view, setView] = useState({ t0: 0, t1: Math.max(1, timeline.end) })
   const [selected, setSelected] = useState<Selected | null>(null)
   const [query, setQuery] = useState('')
+  const [showFlows, setShowFlows] = useState(true)
   const [width, setWidth] = useState(1000)
   const drag = useRef<{ x: number; t0: number; t1: number } | null>(null)
 
@@ -111,6 +112,27 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
       g.fillStyle = '#dfe6ef'
       g.fillText(track.label.slice(0, 34), 6, top + 12)
     })
+    if (showFlows) {
+      // Flow arrows whose span overlaps the view: CPU launch -> GPU kernel, forward -> backward.
+      g.strokeStyle = 'rgba(245, 165, 36, 0.8)'
+      g.fillStyle = 'rgba(245, 165, 36, 0.9)'
+      g.lineWidth = 1
+      for (const [a, ta, da, b, tb, db] of timeline.flows) {
+        if (Math.max(ta, tb) < view.t0 || Math.min(ta, tb) > view.t1) continue
+        const [x0, y0] = [xOf(ta), layout[a].top + da * ROW_H + ROW_H / 2]
+        const [x1, y1] = [xOf(tb), layout[b].top + db * ROW_H + ROW_H / 2]
+        g.beginPath()
+        g.moveTo(x0, y0)
+        g.lineTo(x1, y1)
+        g.stroke()
+        const angle = Math.atan2(y1 - y0, x1 - x0)
+        g.beginPath()
+        g.moveTo(x1, y1)
+        g.lineTo(x1 - 7 * Math.cos(angle - 0.4), y1 - 7 * Math.sin(angle - 0.4))
+        g.lineTo(x1 - 7 * Math.cos(angle + 0.4), y1 - 7 * Math.sin(angle + 0.4))
+        g.fill()
+      }
+    }
     if (selected) {
       const { top } = layout[selected.track]
       const x0 = Math.max(LABEL_W, xOf(selected.event[0]))
@@ -119,7 +141,7 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
       g.lineWidth = 2
       g.strokeRect(x0, top + selected.event[4] * ROW_H + 1, w, ROW_H - 2)
     }
-  }, [timeline, layout, view, width, height, selected, matches, xOf])
+  }, [timeline, layout, view, width, height, selected, matches, xOf, showFlows])
 
   const zoom = (factor: number, at: number) => {
     setView((v) => {
@@ -190,6 +212,9 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
           </>
         )}
         <button onClick={() => setView({ t0: 0, t1: Math.max(1, timeline.end) })}>Reset zoom</button>
+        <label className="inline">
+          <input type="checkbox" aria-label="show flows" checked={showFlows} onChange={(e) => setShowFlows(e.target.checked)} /> flows ({timeline.flows.length})
+        </label>
         <span className="muted small">
           {(view.t1 - view.t0).toFixed(1)} µs shown · wheel or W/S to zoom, drag or A/D to pan, click to select
         </span>

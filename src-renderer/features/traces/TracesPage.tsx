@@ -134,6 +134,16 @@ function TraceView({ trace }: { trace: StoredTrace }) {
               ['GPU kernel time', `${ms(s.kernel_total_us)} ms`],
               ['CUDA flows (ac2g)', `${s.flows.ac2g_start} starts / ${s.flows.ac2g_finish} finishes`],
               ['Phases', Object.entries(s.by_ph).map(([k, v]) => `${k} ${v}`).join(', ')],
+              ...(s.gpu
+                ? ([
+                    ['GPU idle', s.gpu.devices.map((d) => `${(100 * d.idle_share).toFixed(1)}% of ${ms(d.window_us)} ms (device ${d.pid})`).join('; ')],
+                    [
+                      'Launch → kernel start',
+                      s.gpu.launch_delay_us ? `median ${s.gpu.launch_delay_us.median.toFixed(1)} µs, max ${s.gpu.launch_delay_us.max.toFixed(1)} µs over ${s.gpu.launches} launches` : '—',
+                    ],
+                    ['Launch call (CPU)', s.gpu.launch_call_us ? `mean ${s.gpu.launch_call_us.mean.toFixed(1)} µs` : '—'],
+                  ] as const)
+                : []),
             ] as const
           ).map(([k, v]) => (
             <div key={k}>
