@@ -5,19 +5,12 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ARTIFACTS, launchChromium, startServe, type RunningHost } from './support/web-host'
+import { apiPost, ARTIFACTS, launchChromium, startServe, type RunningHost } from './support/web-host'
 
 let host: RunningHost
 let browser: Browser
 
-async function post(name: string, body: unknown) {
-  const res = await fetch(`${host.origin}/api/commands/${name}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${host.token}` },
-    body: JSON.stringify(body),
-  })
-  return (await res.json()) as { ok: boolean; result?: any; error?: any }
-}
+const post = async (name: string, body: unknown) => (await apiPost(host, name, body)).json
 
 beforeAll(async () => {
   host = await startServe()

@@ -4,7 +4,7 @@ import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ARTIFACTS, launchChromium, startServe, type RunningHost } from './support/web-host'
+import { apiPost, ARTIFACTS, launchChromium, startServe, type RunningHost } from './support/web-host'
 
 let host: RunningHost
 let browser: Browser
@@ -19,14 +19,7 @@ afterAll(async () => {
   await host?.stop()
 })
 
-async function post(name: string, body: unknown, token = host.token) {
-  const res = await fetch(`${host.origin}/api/commands/${name}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  })
-  return { status: res.status, json: (await res.json()) as { ok: boolean; result?: any; error?: any } }
-}
+const post = (name: string, body: unknown, token = host.token) => apiPost(host, name, body, token)
 
 function wsOutcome(url: string, headers: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve) => {

@@ -75,3 +75,13 @@ export async function launchChromium(): Promise<Browser> {
     ],
   })
 }
+
+// Calls a command of a running web host over HTTP, as a script would.
+export async function apiPost(host: RunningHost, name: string, body: unknown, token = host.token) {
+  const res = await fetch(`${host.origin}/api/commands/${name}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  })
+  return { status: res.status, json: (await res.json()) as { ok: boolean; result?: any; error?: any } }
+}

@@ -2,10 +2,10 @@
 // task, or open your own CSV/TSV/JSONL file and map its columns. Each split
 // shows its label balance, a length histogram and the rows it could not use.
 import { useCallback, useEffect, useState } from 'react'
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import type { DatasetSummary, SplitSummary, TablePreviewResult } from '../../../src-main/contract/types'
 import { GLUE_TASK_IDS } from '../../../src-main/engine/data/tasks'
 import { formatCount } from '../../lib/format'
+import { BarChartFigure } from '../../shared/charts/BarChartFigure'
 import { HubPull } from './HubPull'
 import { PathForm } from './PathForm'
 import { useLibraryStore } from './store'
@@ -160,30 +160,14 @@ function SplitCard({ split }: { split: SplitSummary }) {
         </details>
       )}
       <div className="charts">
-        <figure className="chart" data-chart="labels">
-          <figcaption>Label balance</figcaption>
-          <ResponsiveContainer width="100%" height={180}>
-            <BarChart data={split.labelCounts} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="#2a3240" />
-              <XAxis dataKey="label" stroke="#8a96a8" fontSize={12} />
-              <YAxis stroke="#8a96a8" fontSize={12} />
-              <Tooltip contentStyle={{ background: '#141a23', border: '1px solid #2a3240' }} />
-              <Bar dataKey="count" fill="#4ea1ff" isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer>
-        </figure>
-        <figure className="chart" data-chart="lengths">
-          <figcaption>Length ({split.lengthUnit})</figcaption>
-          <ResponsiveContainer width="100%" height={180}>
-            <BarChart data={split.lengthHistogram.map((b) => ({ ...b, range: `${b.from}–${b.to}` }))} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="#2a3240" />
-              <XAxis dataKey="range" stroke="#8a96a8" fontSize={11} />
-              <YAxis stroke="#8a96a8" fontSize={12} />
-              <Tooltip contentStyle={{ background: '#141a23', border: '1px solid #2a3240' }} />
-              <Bar dataKey="count" fill="#3ccf91" isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer>
-        </figure>
+        <BarChartFigure title="Label balance" chart="labels" data={split.labelCounts} x="label" color="#4ea1ff" />
+        <BarChartFigure
+          title={`Length (${split.lengthUnit})`}
+          chart="lengths"
+          data={split.lengthHistogram.map((b) => ({ ...b, range: `${b.from}–${b.to}` }))}
+          x="range"
+          color="#3ccf91"
+        />
       </div>
       <details>
         <summary>First rows</summary>

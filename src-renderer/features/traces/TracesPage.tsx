@@ -3,12 +3,12 @@
 // torch.profiler's key_averages: calls, self/total CPU time, device time) and
 // the kernel table, and diff two traces' operator tables.
 import { useCallback, useEffect, useMemo, useState } from 'react'
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import type { RunSummary } from '../../../src-main/contract/types'
 import type { KernelRow, OpRow, TraceSummary } from '../../../src-main/engine/traces/analyze'
 import { useAppStore } from '../../app/store'
 import { api } from '../../lib/api'
 import { formatCount } from '../../lib/format'
+import { BarChartFigure } from '../../shared/charts/BarChartFigure'
 import { PathForm } from '../library/PathForm'
 import { TimelineView } from './TimelineView'
 import type { Timeline } from '../../../src-main/engine/traces/timeline'
@@ -152,18 +152,7 @@ function TraceView({ trace }: { trace: StoredTrace }) {
             </div>
           ))}
         </dl>
-        <figure className="chart" data-chart="categories">
-          <figcaption>Events by category</figcaption>
-          <ResponsiveContainer width="100%" height={200}>
-            <BarChart data={cats} margin={{ top: 8, right: 16, bottom: 4, left: 8 }}>
-              <CartesianGrid strokeDasharray="3 3" stroke="#2a3240" />
-              <XAxis dataKey="cat" stroke="#8a96a8" fontSize={11} />
-              <YAxis stroke="#8a96a8" fontSize={12} />
-              <Tooltip contentStyle={{ background: '#141a23', border: '1px solid #2a3240' }} />
-              <Bar dataKey="count" fill="#4ea1ff" isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer>
-        </figure>
+        <BarChartFigure title="Events by category" chart="categories" data={cats} x="cat" color="#4ea1ff" height={200} />
       </div>
       <OpTable ops={trace.ops} />
       {trace.kernels.length > 0 && <KernelTable kernels={trace.kernels} />}
