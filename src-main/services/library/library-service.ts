@@ -14,15 +14,7 @@ import type { EventBus } from '../events'
 import { summarizeSplit } from './dataset-summary'
 import { HubPulls } from './hub-pulls'
 
-export class UserInputError extends Error {}
-
-async function userFacing<T>(fn: () => T | Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (err) {
-    throw new UserInputError((err as Error).message)
-  }
-}
+import { userFacing } from '../errors'
 
 export class LibraryService {
   readonly pulls: HubPulls
