@@ -2,6 +2,7 @@
 // the dot-product kernel in every variant the CPU supports, checking each
 // against the scalar reference and timing it, with progress and metrics.
 import { loadKernels, type KernelVariant } from '../engine/addon'
+import { seededRandom } from '../engine/random'
 import type { JobContext } from './job-context'
 
 export interface SelfTestParams {
@@ -15,16 +16,8 @@ export const SELFTEST_REL_TOL = 1e-5
 
 // Deterministic uniform(-1, 1) values (mulberry32), so every run checks the same data.
 export function seededVector(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n)
-  let s = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1
-  }
-  return out
+  const uniform = seededRandom(seed)
+  return Float32Array.from({ length: n }, () => uniform() * 2 - 1)
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

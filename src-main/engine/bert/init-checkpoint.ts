@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { packageRoot } from '../package-root'
+import { mulberry32 } from '../random'
 import { count, parameterCount, parseBertConfig, sequenceClassificationParams, type ParamSpec } from './config'
 import { writeFileAtomic, writeSafetensors, type F32Tensor } from './safetensors'
 
@@ -30,14 +31,8 @@ export function presetConfigText(preset: Preset): string {
 
 // Seeded normal(0, std) values: mulberry32 uniforms through Box-Muller.
 function seededNormals(n: number, seed: number, std: number): Float32Array {
-  let s = seed >>> 0
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297 // (0, 1)
-  }
+  const next = mulberry32(seed)
+  const uniform = () => (next() + 1) / 4294967297 // (0, 1): log() needs it above 0
   const out = new Float32Array(n)
   for (let i = 0; i < n; i += 2) {
     const r = Math.sqrt(-2 * Math.log(uniform())) * std

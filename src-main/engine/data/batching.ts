@@ -4,6 +4,7 @@
 // bucketing saved. The order is seeded so a run and its resume see the same batches.
 import type { Batch } from '../bert/model'
 import type { WordPieceTokenizer } from '../tokenizer/wordpiece'
+import { seededRandom } from '../random'
 import type { Example } from './examples'
 
 export interface EncodedSplit {
@@ -24,17 +25,6 @@ export function encodeExamples(tok: WordPieceTokenizer, examples: Example[], max
   return { ids, tokenTypes, labels: examples.map((e) => e.label), lengths: Int32Array.from(ids, (x) => x.length) }
 }
 
-// mulberry32: a small seeded generator, so batch order depends only on (seed, epoch).
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function shuffleInPlace<T>(xs: T[], rand: () => number): T[] {
   for (let i = xs.length - 1; i > 0; i--) {

@@ -3,7 +3,7 @@
 // options a trial sets (numeric strings from YAML become numbers, as the
 // W&B agent's command line would turn them into).
 import { FinetuneParams } from '../../contract/finetune'
-import { seededRandom } from '../data/batching'
+import { seededRandom } from '../random'
 import { SweepConfigError, type ParamSpec, type SweepConfig } from './config'
 
 function gaussian(rand: () => number): number {

@@ -5,7 +5,7 @@
 // l(x)/g(x) is tried next. Numeric parameters are modelled in the space they
 // are sampled in (log space for log distributions); categorical ones by
 // smoothed counts. The first few trials are random.
-import { seededRandom } from '../data/batching'
+import { seededRandom } from '../random'
 import type { ParamSpec, SweepConfig } from './config'
 import { sampleParam } from './sample'
 

@@ -3,7 +3,7 @@
 // The native kernels take 12 slots per layer (A and B of query, key, value,
 // attention.output.dense, intermediate.dense, output.dense); a module that is
 // not a target has null slots and no adapter.
-import { seededRandom } from '../data/batching'
+import { seededRandom } from '../random'
 import { LORA_TARGETS, NATIVE_LORA_TARGETS, type LoraTarget } from './names'
 
 export interface LoraSettings {

@@ -5,7 +5,7 @@
 // normal loader. Seeded; the same seed gives the same files.
 import fs from 'node:fs'
 import path from 'node:path'
-import { seededRandom } from '../data/batching'
+import { seededRandom } from '../random'
 
 // Train pairs come from `trainSentences`, dev pairs from `devSentences` (give
 // disjoint sets, e.g. MRPC's train and dev splits, so dev measures generalization).
