@@ -43,3 +43,9 @@ export function metricSeries(db: Db, runId: number, keys: string[] | undefined, 
     return { key, points }
   })
 }
+
+// A run's last logged value of a metric (null when never logged or not finite).
+export function lastMetricValue(db: Db, runId: number, key: string): number | null {
+  const row = db.prepare('SELECT value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step DESC LIMIT 1').get(runId, key) as { value: number | null } | undefined
+  return row?.value ?? null
+}

@@ -3,6 +3,7 @@
 // Deleting and archiving runs.
 import type { RunComparison } from '../contract/types'
 import type { Db } from './database'
+import { lastMetricValue } from './metrics'
 import { getRun } from './runs'
 
 const lowerIsBetter = (key: string) => /loss|error|perplexity|time|latency/i.test(key)
@@ -22,14 +23,13 @@ export function compareRuns(db: Db, ids: number[], all: boolean): RunComparison 
     })
     .filter((p) => all || p.differs)
   const metricKeys = [...new Set(runs.flatMap((r) => r.metricKeys))].sort()
-  const lastStmt = db.prepare('SELECT value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step DESC LIMIT 1')
   const bestStmt = (low: boolean) => db.prepare(`SELECT ${low ? 'MIN' : 'MAX'}(value) AS v FROM metrics WHERE run_id = ? AND key = ?`)
   const metrics = metricKeys.map((key) => {
     const best = bestStmt(lowerIsBetter(key))
     return {
       key,
       lowerIsBetter: lowerIsBetter(key),
-      last: runs.map((r) => (lastStmt.get(r.id, key) as { value: number | null } | undefined)?.value ?? null),
+      last: runs.map((r) => lastMetricValue(db, r.id, key)),
       best: runs.map((r) => (best.get(r.id, key) as { v: number | null }).v),
     }
   })

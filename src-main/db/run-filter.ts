@@ -11,6 +11,17 @@ type Token = { kind: 'word' | 'string' | 'number' | 'op' | 'lparen' | 'rparen'; 
 
 export class FilterError extends Error {}
 
+// SQL for a run's params.X (its value) or metrics.X (its last logged value); null for other names.
+// The key is pushed onto args.
+export function runValueSql(name: string, args: unknown[]): string | null {
+  const [head, ...rest] = name.split('.')
+  const key = rest.join('.')
+  if (!key) return null
+  if (head === 'params') return args.push(key), `(SELECT json_extract(value_json, '$') FROM params WHERE run_id = runs.id AND key = ?)`
+  if (head === 'metrics') return args.push(key), `(SELECT value FROM metrics WHERE run_id = runs.id AND key = ? ORDER BY step DESC LIMIT 1)`
+  return null
+}
+
 const OPS = ['!=', '<=', '>=', '=', '<', '>', '~']
 
 function tokenize(src: string): Token[] {
@@ -75,9 +86,8 @@ export function compileFilter(src: string): CompiledFilter {
     const [head, ...rest] = t.text.split('.')
     const key = rest.join('.')
     if (COLUMNS[t.text]) return COLUMNS[t.text]
-    if (head === 'params' && key) return args.push(key), `(SELECT json_extract(value_json, '$') FROM params WHERE run_id = runs.id AND key = ?)`
-    if (head === 'metrics' && key)
-      return args.push(key), `(SELECT value FROM metrics WHERE run_id = runs.id AND key = ? ORDER BY step DESC LIMIT 1)`
+    const value = runValueSql(t.text, args)
+    if (value) return value
     if (head === 'summary' && key) return args.push(`$.${key}`), `json_extract(runs.summary_json, ?)`
     throw new FilterError(`filter: unknown field ${JSON.stringify(t.text)} at position ${t.pos} (use id, kind, name, status, notes, created, tag, params.<key>, metrics.<key>, summary.<path>)`)
   }

@@ -1,7 +1,7 @@
 // Runs and their params: the only SQL that touches these tables.
 import type { RunDetail, RunStatus, RunSummary } from '../contract/types'
 import type { Db } from './database'
-import { compileFilter } from './run-filter'
+import { compileFilter, runValueSql } from './run-filter'
 
 interface RunRow {
   id: number
@@ -104,11 +104,9 @@ export interface ListOptions {
 
 // A column's SQL: a param's value or a metric's last logged value.
 function columnSql(col: string, args: unknown[]): string {
-  const [head, ...rest] = col.split('.')
-  const key = rest.join('.')
-  if (head === 'params' && key) return args.push(key), `(SELECT json_extract(value_json, '$') FROM params WHERE run_id = runs.id AND key = ?)`
-  if (head === 'metrics' && key) return args.push(key), `(SELECT value FROM metrics WHERE run_id = runs.id AND key = ? ORDER BY step DESC LIMIT 1)`
-  throw new Error(`unknown column ${JSON.stringify(col)} (use params.<key> or metrics.<key>)`)
+  const sql = runValueSql(col, args)
+  if (!sql) throw new Error(`unknown column ${JSON.stringify(col)} (use params.<key> or metrics.<key>)`)
+  return sql
 }
 
 export function listRuns(db: Db, opts: ListOptions): RunSummary[] {

@@ -4,6 +4,7 @@
 // sweep is drawn with seed i, trial i of a grid is combination i, so the
 // continuation is the one an uninterrupted sweep would have run).
 import os from 'node:os'
+import { lastMetricValue } from '../../db/metrics'
 import { addTrial, createSweep, getSweep, listTrials, setSweepStatus, setTrialStatus } from '../../db/sweeps'
 import { parseSweepConfig } from '../../engine/sweeps/config'
 import { hyperbandBands, hyperbandStops } from '../../engine/sweeps/hyperband'
@@ -38,8 +39,7 @@ function observations(s: AppServices, trials: { runId: number; params: Record<st
   })
 }
 
-const lastMetric = (s: AppServices, runId: number, key: string): number | null =>
-  (s.db.prepare('SELECT value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step DESC LIMIT 1').get(runId, key) as { value: number | null } | undefined)?.value ?? null
+const lastMetric = (s: AppServices, runId: number, key: string) => lastMetricValue(s.db, runId, key)
 
 export interface RunOptions {
   parallel?: number // trials at once (default 1); each gets cores / parallel kernel threads

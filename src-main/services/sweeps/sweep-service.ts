@@ -2,6 +2,7 @@
 // sweep (its trials run as jobs while the host serves), list sweeps, and one
 // sweep's trials with the best run, parameter importance and Pareto front.
 import type { Db } from '../../db/database'
+import { lastMetricValue } from '../../db/metrics'
 import { listTrials } from '../../db/sweeps'
 import { validateSweep } from '../../engine/sweeps/validate'
 import type { SweepDetail, SweepValidation } from '../../contract/types'
@@ -66,8 +67,7 @@ export function sweepDetail(db: Db, id: number, extra: Objective[] = []): SweepD
   const { text, settings } = JSON.parse(row.config_json) as { text: string; settings: Record<string, unknown> }
   const config = parseSweepConfig(text)
   const metric = config.metric
-  const last = (runId: number, key: string) =>
-    (db.prepare('SELECT value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step DESC LIMIT 1').get(runId, key) as { value: number | null } | undefined)?.value ?? null
+  const last = (runId: number, key: string) => lastMetricValue(db, runId, key)
   const trials = listTrials(db, id).map((t) => {
     const run = db.prepare('SELECT status FROM runs WHERE id = ?').get(t.runId) as { status: string } | undefined
     return { runId: t.runId, params: t.params, status: t.status === 'stopped' ? 'stopped' : (run?.status ?? 'deleted'), metric: metric ? last(t.runId, metric.name) : null }
