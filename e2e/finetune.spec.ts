@@ -3,35 +3,21 @@
 // charts, and the finished run opens in Runs with its curves.
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { initRandomCheckpoint } from '../src-main/engine/bert/init-checkpoint'
 import { sharedData, tempDataDir } from '../test-support/services'
-import { ARTIFACTS, launchChromium, startServe, type RunningHost } from './support/web-host'
+import { ARTIFACTS, useWebHost } from './support/web-host'
 
-let host: RunningHost
-let browser: Browser
 const DATA = sharedData()
 const modelDir = path.join(tempDataDir('e2e-ft-model'), 'tinybert-random')
 
-beforeAll(async () => {
+const session = useWebHost(() => {
   initRandomCheckpoint({ preset: 'tinybert-4l-312d', vocabFile: path.join(DATA, 'vocab/bert-base-uncased-vocab.txt'), outDir: modelDir, seed: 5 })
-  host = await startServe()
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await host?.stop()
 })
 
 describe('Fine-tune wizard', () => {
   it('runs a short LoRA fine-tune with live charts and opens it in Runs', async () => {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 1400 } })
-    const problems: string[] = []
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()))
-    page.on('pageerror', (e) => problems.push(e.message))
-    await page.goto(`${host.url}#/finetune`)
+    const { page, problems } = await session.openPage('finetune', 1400)
     await page.getByTestId('seed-source').waitFor({ timeout: 20_000 })
     // The seed study's defaults are the form's.
     expect(await page.getByLabel('LoRA r').inputValue()).toBe('16')

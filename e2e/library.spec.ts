@@ -2,37 +2,20 @@
 // host: open a seeded random TinyBERT checkpoint and the real MRPC folder.
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { initRandomCheckpoint } from '../src-main/engine/bert/init-checkpoint'
 import { WordPieceTokenizer } from '../src-main/engine/tokenizer/wordpiece'
 import { sharedData, tempDataDir } from '../test-support/services'
-import { ARTIFACTS, launchChromium, startServe, type RunningHost } from './support/web-host'
+import { ARTIFACTS, useWebHost } from './support/web-host'
 
-let host: RunningHost
-let browser: Browser
 const DATA = sharedData()
 const modelDir = path.join(tempDataDir('e2e-model'), 'tinybert-random')
 
-beforeAll(async () => {
+const session = useWebHost(() => {
   initRandomCheckpoint({ preset: 'tinybert-4l-312d', vocabFile: path.join(DATA, 'vocab/bert-base-uncased-vocab.txt'), outDir: modelDir, seed: 3 })
-  host = await startServe()
-  browser = await launchChromium()
 })
 
-afterAll(async () => {
-  await browser?.close()
-  await host?.stop()
-})
-
-async function openPage(hash: string): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } })
-  const problems: string[] = []
-  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()))
-  page.on('pageerror', (e) => problems.push(e.message))
-  await page.goto(`${host.url}#/${hash}`)
-  return { page, problems }
-}
+const openPage = (hash: string) => session.openPage(hash, 1000)
 
 describe('Models and Datasets pages', () => {
   it('opens the random TinyBERT checkpoint: architecture, parameters, size, random-weights warning, tokenizer preview', async () => {

@@ -3,24 +3,11 @@
 // tagged, archived and deleted.
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { apiPost, ARTIFACTS, launchChromium, startServe, type RunningHost } from './support/web-host'
+import { describe, expect, it } from 'vitest'
+import { apiPost, ARTIFACTS, useWebHost } from './support/web-host'
 
-let host: RunningHost
-let browser: Browser
-
-const post = async (name: string, body: unknown) => (await apiPost(host, name, body)).json
-
-beforeAll(async () => {
-  host = await startServe()
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await host?.stop()
-})
+const session = useWebHost()
+const post = async (name: string, body: unknown) => (await apiPost(session.host, name, body)).json
 
 describe('Runs page', () => {
   it('filters, compares two runs showing only the differing params, tags, archives and deletes', async () => {
@@ -31,12 +18,8 @@ describe('Runs page', () => {
       if (runs.filter((r) => r.status === 'completed').length === 3) break
       await new Promise((r) => setTimeout(r, 200))
     }
-    const page = await browser.newPage({ viewport: { width: 1360, height: 1300 } })
-    const problems: string[] = []
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()))
-    page.on('pageerror', (e) => problems.push(e.message))
+    const { page, problems } = await session.openPage('runs', 1300)
     page.on('dialog', (d) => void d.accept())
-    await page.goto(`${host.url}#/runs`)
     const count = page.getByTestId('run-count')
     await expect.poll(() => count.textContent(), { timeout: 20_000 }).toBe('3 runs')
 

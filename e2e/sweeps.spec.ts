@@ -4,34 +4,20 @@
 // handed to the Fine-tune wizard.
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { initRandomCheckpoint } from '../src-main/engine/bert/init-checkpoint'
 import { sharedData, tempDataDir } from '../test-support/services'
-import { ARTIFACTS, launchChromium, startServe, type RunningHost } from './support/web-host'
+import { ARTIFACTS, useWebHost } from './support/web-host'
 
-let host: RunningHost
-let browser: Browser
 const modelDir = path.join(tempDataDir('e2e-sweep-model'), 'tinybert-random')
 
-beforeAll(async () => {
+const session = useWebHost(() => {
   initRandomCheckpoint({ preset: 'tinybert-4l-312d', vocabFile: sharedData('vocab', 'bert-base-uncased-vocab.txt'), outDir: modelDir, seed: 9 })
-  host = await startServe()
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await host?.stop()
 })
 
 describe('Sweeps page', () => {
   it('validates as you type, runs 3 short trials, and fine-tunes with the best configuration', async () => {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 1500 } })
-    const problems: string[] = []
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()))
-    page.on('pageerror', (e) => problems.push(e.message))
-    await page.goto(`${host.url}#/sweeps`)
+    const { page, problems } = await session.openPage('sweeps', 1500)
     const check = page.getByTestId('sweep-check')
     await expect.poll(() => check.textContent(), { timeout: 20_000 }).toMatch(/^ok · random over optimizer → optimizer, learning_rate → lr/) // the seed study's sweep
     const config = page.getByLabel('sweep config')

@@ -3,31 +3,15 @@
 // it against the CPU-only run of the same model.
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { sharedData } from '../test-support/services'
-import { ARTIFACTS, launchChromium, startServe, type RunningHost } from './support/web-host'
+import { ARTIFACTS, useWebHost } from './support/web-host'
 
-let host: RunningHost
-let browser: Browser
-
-beforeAll(async () => {
-  host = await startServe()
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await host?.stop()
-})
+const session = useWebHost()
 
 describe('Traces page', () => {
   it('imports the shared trace and shows its summary, operator and kernel tables, and a diff', async () => {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 1200 } })
-    const problems: string[] = []
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()))
-    page.on('pageerror', (e) => problems.push(e.message))
-    await page.goto(`${host.url}#/traces`)
+    const { page, problems } = await session.openPage('traces', 1200)
     await page.getByLabel('Trace file').fill(sharedData('traces', 'base_model_profiler.pt.trace.json'))
     await page.getByRole('button', { name: 'Import', exact: true }).click()
     await page.locator('[data-testid="trace-view"]').waitFor({ timeout: 30_000 }).catch(() => undefined)

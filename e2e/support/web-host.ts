@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 import { REPO_ROOT, tempDataDir } from '../../test-support/services'
 
 export const ARTIFACTS = path.join(REPO_ROOT, 'e2e', 'artifacts')
@@ -84,4 +85,42 @@ export async function apiPost(host: RunningHost, name: string, body: unknown, to
     body: JSON.stringify(body),
   })
   return { status: res.status, json: (await res.json()) as { ok: boolean; result?: any; error?: any } }
+}
+
+export interface WebHostSession {
+  readonly host: RunningHost
+  readonly browser: Browser
+  // A page at #/<hash>, with the console errors and page errors it reports collected.
+  openPage(hash: string, height?: number): Promise<{ page: Page; problems: string[] }>
+}
+
+// One web host and one headless Chromium for a spec file, started after `setup` and stopped at the end.
+export function useWebHost(setup?: () => void | Promise<void>): WebHostSession {
+  let host: RunningHost | undefined
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    await setup?.()
+    host = await startServe()
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await host?.stop()
+  })
+  return {
+    get host() {
+      return host!
+    },
+    get browser() {
+      return browser!
+    },
+    async openPage(hash, height = 1200) {
+      const page = await browser!.newPage({ viewport: { width: 1360, height } })
+      const problems: string[] = []
+      page.on('console', (m) => m.type() === 'error' && problems.push(m.text()))
+      page.on('pageerror', (e) => problems.push(e.message))
+      await page.goto(`${host!.url}#/${hash}`)
+      return { page, problems }
+    },
+  }
 }
