@@ -40,8 +40,8 @@ export class StepEngine {
   // Returns early, without updating, when a loss is not finite.
   step(step: number, batches: Batch[], seeds: number[]): StepResult {
     const s = this.s
-    for (const g of this.grads) g.fill(0) // frozen tensors get no gradient at all
-    for (const g of this.model.loraGrads ?? []) g?.fill(0)
+    // Only trained tensors get gradients (every LoRA adapter is one); frozen ones get none at all.
+    for (const g of this.grads) g.fill(0)
     let loss = 0
     for (let j = 0; j < batches.length; j++) {
       const r = this.model.trainStep(batches[j], {
