@@ -59,7 +59,8 @@ inline void column_sums(float* dbias, const float* dout, int N, int OC) {
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(const char* name) : name_(name) {}
+  using Int8Gemm = void (*)(float*, const float*, const int8_t*, const float*, const float*, int, int, int);
+  CpuBackend(const char* name, Int8Gemm int8_gemm) : name_(name), int8_gemm_(int8_gemm) {}
   const char* name() const override { return name_; }
 
   void* alloc(size_t bytes) override { return blocks_.alloc(bytes); }
@@ -87,6 +88,31 @@ class CpuBackend final : public Backend {
       Gemm::run(g);
     }
     if (dbias) column_sums(dbias, dout, N, OC);
+  }
+
+  void matmul_quant_forward(float* out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) override {
+    if (w.kind == QuantKind::Int8) return int8_gemm_(out, inp, w.codes, w.scale, bias, N, C, OC);
+    // nf4: dequantize ROWS output channels at a time into a bounded buffer, GEMM them into their columns
+    constexpr int ROWS = 128;
+    float* buf = scratch(5, (size_t)ROWS * C);
+    for (int o0 = 0; o0 < OC; o0 += ROWS) {
+      const int rows = std::min(ROWS, OC - o0);
+      parallel_for(rows, [&](int r, int) {
+        const long i0 = (long)(o0 + r) * C;
+        dequantize_nf4(buf + (size_t)r * C, w.blocks, w.absmax, i0, i0 + C);
+      });
+      GemmArgs g = linear_args(out + o0, inp, buf, N, C, rows);
+      g.ldc = OC;
+      g.bias = bias ? bias + o0 : nullptr;
+      Gemm::run(g);
+    }
+  }
+
+  void dequantize_weight(float* out, const QuantWeight& w, int OC, int C) override {
+    parallel_for(OC, [&](int o, int) {
+      if (w.kind == QuantKind::Int8) dequantize_int8_rows(out + (size_t)o * C, w.codes + (size_t)o * C, w.scale + o, 1, C);
+      else dequantize_nf4(out + (size_t)o * C, w.blocks, w.absmax, (long)o * C, (long)(o + 1) * C);
+    });
   }
 
   void lora_forward(float* out, float* h, const float* inp, const float* W, const float* bias, const float* A, const float* Bm,
@@ -223,6 +249,7 @@ class CpuBackend final : public Backend {
 
  private:
   const char* name_;
+  Int8Gemm int8_gemm_;
   BlockCache blocks_;
 };
 

@@ -42,6 +42,16 @@ class RefBackend final : public Backend {
                      uint64_t seed) override {
     ref::lora_backward(dinp, dA, dB, dbias, dout, inp, W, A, Bm, h, N, C, OC, r, scale, p, seed);
   }
+  void matmul_quant_forward(float* out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) override {
+    if (w.kind == QuantKind::Int8) return int8_gemm_ref(out, inp, w.codes, w.scale, bias, N, C, OC);
+    std::vector<float> wf((size_t)OC * C);  // nf4: dequantize, then the fp32 reference product
+    dequantize_weight(wf.data(), w, OC, C);
+    matmul_forward(out, inp, wf.data(), bias, N, C, OC);
+  }
+  void dequantize_weight(float* out, const QuantWeight& w, int OC, int C) override {
+    if (w.kind == QuantKind::Int8) dequantize_int8_rows(out, w.codes, w.scale, OC, C);
+    else dequantize_nf4(out, w.blocks, w.absmax, 0, (long)OC * C);
+  }
   // The naive attention keeps softmax(QKᵀ) between forward and backward.
   void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
                          AttentionShape s, float p, uint64_t seed) override {

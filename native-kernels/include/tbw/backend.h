@@ -11,6 +11,7 @@
 
 #include "tbw/attention.h"
 #include "tbw/optim_hyper.h"
+#include "tbw/quant.h"
 
 namespace tbw {
 
@@ -40,6 +41,13 @@ class Backend {
   virtual void lora_backward(float* dinp, float* dA, float* dB, float* dbias, const float* dout, const float* inp,
                              const float* W, const float* A, const float* Bm, const float* h, int N, int C, int OC, int r,
                              float scale, float p, uint64_t seed) = 0;
+
+  // ---- quantized frozen weights (formats in tbw/quant.h) ------------------------------------
+  // inp (N,C) · w (OC,C)ᵀ + bias -> out (N,OC): int8 with per-token int8 activations, or nf4
+  // dequantized a bounded chunk of rows at a time
+  virtual void matmul_quant_forward(float* out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) = 0;
+  // w (OC,C) -> out fp32 (OC,C): QLoRA runs the base product and its input gradient on this
+  virtual void dequantize_weight(float* out, const QuantWeight& w, int OC, int C) = 0;
 
   // ---- attention: q,k,v (B,NH,T,HS), mask (B,T) nonzero = keep, lse (B,NH,T) ---------------
   virtual void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v,

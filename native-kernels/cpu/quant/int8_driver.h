@@ -1,0 +1,64 @@
+// The int8 GEMM driver shared by the SIMD variants: quantize each token's activations
+// (tbw::quantize_token_int8, so all variants see the same codes), pack the weight codes
+// into the kernel's panel layout, then run the kernel's register tiles over
+// (token block x panel block) tasks on the shared pool. The weight is repacked every
+// call: a BERT forward has N = batch·tokens ≥ T rows, so packing OC·C bytes is small
+// beside the N·OC·C multiply-adds, and the file format stays plain (OC,C).
+//
+// Kernel contract:
+//   K::Act      activation element type in the packed buffer
+//   K::KSTEP    k values per dot-product step (C is padded to a multiple)
+//   K::NR       output channels per panel; K::MR tokens and K::GR panels per register tile
+//   K::pack(dst, codes, panel, C, Ck, OC)            one panel: Ck·NR weight values
+//   K::tile(out, acts, xs, xsum, panels, scale, bias, n0, mr, g0, gr, Ck, OC)
+#pragma once
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "tbw/quant.h"
+#include "tbw/threadpool.h"
+
+namespace tbw {
+
+template <class K>
+void int8_gemm_packed(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C,
+                      int OC) {
+  using Act = typename K::Act;
+  using Pack = typename K::Pack;
+  const int Ck = (C + K::KSTEP - 1) / K::KSTEP * K::KSTEP;
+  const int panels = (OC + K::NR - 1) / K::NR;
+  static thread_local std::vector<Act> acts;
+  static thread_local std::vector<float> xs;
+  static thread_local std::vector<int32_t> xsum;
+  static thread_local std::vector<Pack> wp;
+  acts.resize((size_t)N * Ck), xs.resize(N), xsum.resize(N), wp.resize((size_t)panels * Ck * K::NR);
+  Act* A = acts.data();
+  float* XS = xs.data();
+  int32_t* XSUM = xsum.data();
+  Pack* W = wp.data();
+
+  constexpr int ROWS = 16;
+  parallel_for((N + ROWS - 1) / ROWS, [&](int t, int) {
+    std::vector<int8_t> q(Ck);
+    for (int n = t * ROWS; n < std::min(N, (t + 1) * ROWS); n++) {
+      XS[n] = quantize_token_int8(q.data(), &XSUM[n], inp + (long)n * C, C, Ck);
+      for (int c = 0; c < Ck; c++) A[(size_t)n * Ck + c] = (Act)q[c];
+    }
+  });
+  parallel_for(panels, [&](int g, int) { K::pack(W + (size_t)g * Ck * K::NR, codes, g, C, Ck, OC); });
+
+  // Tasks: blocks of 48 tokens x 6 panels, so both threads get work even at batch 1.
+  constexpr int NB = 48;
+  const int PB = 6;
+  const int nt = (N + NB - 1) / NB, pt = (panels + PB - 1) / PB;
+  parallel_for(nt * pt, [&](int task, int) {
+    const int n_lo = (task / pt) * NB, n_hi = std::min(N, n_lo + NB);
+    const int g_lo = (task % pt) * PB, g_hi = std::min(panels, g_lo + PB);
+    for (int g = g_lo; g < g_hi; g += K::GR)
+      for (int n = n_lo; n < n_hi; n += K::MR)
+        K::tile(out, A, XS, XSUM, W, scale, bias, n, std::min(K::MR, n_hi - n), g, std::min(K::GR, g_hi - g), Ck, OC);
+  });
+}
+
+}  // namespace tbw

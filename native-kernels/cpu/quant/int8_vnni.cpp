@@ -1,0 +1,88 @@
+// int8 GEMM with AVX-512 VNNI (vpdpbusd: u8 x s8 -> s32). The weight codes are stored
+// flipped to unsigned (code ^ 0x80 = code + 128), so each dot product gains 128·Σ q[n],
+// subtracted in the epilogue. Panels: 16 channels x 4 k per 64-byte vector.
+#include "tbw/quant.h"
+
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+#include <immintrin.h>
+
+#include "int8_driver.h"
+
+namespace tbw {
+namespace {
+
+struct VnniKernel {
+  using Act = int8_t;
+  using Pack = uint8_t;
+  static constexpr int KSTEP = 4, NR = 16, MR = 8, GR = 2;
+
+  static void pack(uint8_t* dst, const int8_t* codes, int g, int C, int Ck, int OC) {
+    for (int k = 0; k < Ck; k += 4)
+      for (int j = 0; j < 16; j++) {
+        const int o = g * 16 + j;
+        for (int t = 0; t < 4; t++) {
+          const int c = k + t;
+          const int8_t v = (o < OC && c < C) ? codes[(long)o * C + c] : 0;
+          *dst++ = (uint8_t)v ^ 0x80u;
+        }
+      }
+  }
+
+  static void tile(float* out, const int8_t* acts, const float* xs, const int32_t* xsum, const uint8_t* panels, const float* scale,
+                   const float* bias, int n0, int mr, int g0, int gr, int Ck, int OC) {
+    __m512i acc[MR][GR];
+    for (int i = 0; i < MR; i++)
+      for (int p = 0; p < GR; p++) acc[i][p] = _mm512_setzero_si512();
+    const int8_t* x[MR];
+    for (int i = 0; i < MR; i++) x[i] = acts + (size_t)(n0 + std::min(i, mr - 1)) * Ck;
+    const uint8_t* w0 = panels + (size_t)g0 * Ck * 16;
+    const uint8_t* w1 = gr > 1 ? w0 + (size_t)Ck * 16 : w0;
+    for (int k = 0; k < Ck; k += 4) {
+      const __m512i b0 = _mm512_loadu_si512(w0 + (size_t)k * 16), b1 = _mm512_loadu_si512(w1 + (size_t)k * 16);
+      for (int i = 0; i < MR; i++) {
+        int32_t quad;
+        std::memcpy(&quad, x[i] + k, 4);
+        const __m512i a = _mm512_set1_epi32(quad);
+        acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], b0, a);
+        acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], b1, a);
+      }
+    }
+    for (int p = 0; p < gr; p++) {
+      const int o0 = (g0 + p) * 16, valid = std::min(16, OC - o0);
+      const __mmask16 m = (__mmask16)((1u << valid) - 1u);
+      const __m512 ws = _mm512_maskz_loadu_ps(m, scale + o0);
+      const __m512 bv = bias ? _mm512_maskz_loadu_ps(m, bias + o0) : _mm512_setzero_ps();
+      for (int i = 0; i < mr; i++) {
+        const int n = n0 + i;
+        const __m512i dot = _mm512_sub_epi32(acc[i][p], _mm512_set1_epi32(128 * xsum[n]));
+        const __m512 s = _mm512_mul_ps(_mm512_set1_ps(xs[n]), ws);
+        const __m512 r = _mm512_add_ps(_mm512_mul_ps(s, _mm512_cvtepi32_ps(dot)), bv);
+        _mm512_mask_storeu_ps(out + (long)n * OC + o0, m, r);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC) {
+  int8_gemm_packed<VnniKernel>(out, inp, codes, scale, bias, N, C, OC);
+}
+
+bool int8_vnni_supported() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
+}
+
+}  // namespace tbw
+
+#else  // built without VNNI flags (a non-x86 build): reported unsupported, never called
+
+namespace tbw {
+void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC) {
+  int8_gemm_portable(out, inp, codes, scale, bias, N, C, OC);
+}
+bool int8_vnni_supported() { return false; }
+}  // namespace tbw
+
+#endif
