@@ -221,6 +221,10 @@ class CpuBackend final : public Backend {
                           const float* wtt, int B, int T, int C) override {
     TBW_NS::embeddings_forward(out, ids, tt, wte, wpe, wtt, B, T, C);
   }
+  void embeddings_int8_forward(float* out, const int32_t* ids, const int32_t* tt, const int8_t* codes, const float* scale,
+                               const float* wpe, const float* wtt, int B, int T, int C) override {
+    TBW_NS::embeddings_int8_forward(out, ids, tt, codes, scale, wpe, wtt, B, T, C);
+  }
   void embeddings_backward(float* dwte, float* dwpe, float* dwtt, const float* dout, const int32_t* ids, const int32_t* tt,
                            int B, int T, int C) override {
     TBW_NS::embeddings_backward(dwte, dwpe, dwtt, dout, ids, tt, B, T, C);

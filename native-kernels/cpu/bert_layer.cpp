@@ -1,6 +1,8 @@
 // BERT encoder layer forward/backward as a sequence of Backend calls.
 #include "tbw/bert_layer.h"
 
+#include <algorithm>
+
 #include "tbw/carve.h"
 #include "tbw/rng.h"
 
@@ -22,7 +24,8 @@ size_t scratch_floats(const BertLayerConfig& c) {
 BertLayerActs::BertLayerActs(Backend& be, const BertLayerConfig& c) : be_(be) {
   const size_t N = (size_t)c.B * c.T, NC = N * c.C, NF = N * c.FF, r = c.lora_r > 0 ? c.lora_r : 1;
   const size_t probs = c.flash ? 0 : (size_t)c.B * c.NH * c.T * c.T;
-  const size_t total = 18 * NC + 2 * NF + 4 * N + (size_t)c.B * c.NH * c.T + 6 * N * r + probs + scratch_floats(c);
+  const size_t wmax = (size_t)std::max(c.C, c.FF) * c.C, deq = c.quantized ? std::max(wmax, (size_t)c.FF * c.C) : 0;
+  const size_t total = 18 * NC + 2 * NF + 4 * N + (size_t)c.B * c.NH * c.T + 6 * N * r + probs + deq + scratch_floats(c);
   block_ = be.alloc(total * sizeof(float));
   Carve mem(block_);
   auto take = [&](size_t n) { return mem.take(n); };
@@ -33,6 +36,7 @@ BertLayerActs::BertLayerActs(Backend& be, const BertLayerConfig& c) : be_(be) {
   o = take(NC), o_d = take(NC), res2 = take(NC), out = take(NC), ln2_mean = take(N), ln2_rstd = take(N);
   hq = take(N * r), hk = take(N * r), hv = take(N * r), hao = take(N * r), hi = take(N * r), ho = take(N * r);
   att_probs = probs ? take(probs) : nullptr;
+  wdeq = deq ? take(deq) : nullptr;
   scratch = take(scratch_floats(c));
 }
 
@@ -42,17 +46,23 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
                         const uint8_t* mask) {
   const int N = c.B * c.T, C = c.C, HS = C / c.NH;
   const long NC = (long)N * C;
-  // A linear layer, with LoRA when this module has an adapter.
-  auto linear = [&](float* out, float* h, const float* in, const float* w, const float* b, const float* A, const float* Bm, int Cin,
-                    int Cout, Site site) {
+  // A linear layer, with LoRA when this module has an adapter. A quantized weight runs its own GEMM,
+  // or under LoRA (QLoRA) is dequantized for the base product.
+  auto linear = [&](float* out, float* h, const float* in, const float* w, const QuantWeight& qw, const float* b, const float* A,
+                    const float* Bm, int Cin, int Cout, Site site) {
+    if (qw.kind != QuantKind::None) {
+      if (!(c.lora_r > 0 && A)) return be.matmul_quant_forward(out, in, qw, b, N, Cin, Cout);
+      be.dequantize_weight(a.wdeq, qw, Cout, Cin);
+      w = a.wdeq;
+    }
     if (c.lora_r > 0 && A)
       be.lora_forward(out, h, in, w, b, A, Bm, N, Cin, Cout, c.lora_r, c.lora_scale, c.lora_dropout, site_seed(c.seed, site));
     else
       be.matmul_forward(out, in, w, b, N, Cin, Cout);
   };
-  linear(a.q, a.hq, x, p.q_w, p.q_b, p.q_A, p.q_B, C, C, SITE_Q);
-  linear(a.k, a.hk, x, p.k_w, p.k_b, p.k_A, p.k_B, C, C, SITE_K);
-  linear(a.v, a.hv, x, p.v_w, p.v_b, p.v_A, p.v_B, C, C, SITE_V);
+  linear(a.q, a.hq, x, p.q_w, p.q_wq, p.q_b, p.q_A, p.q_B, C, C, SITE_Q);
+  linear(a.k, a.hk, x, p.k_w, p.k_wq, p.k_b, p.k_A, p.k_B, C, C, SITE_K);
+  linear(a.v, a.hv, x, p.v_w, p.v_wq, p.v_b, p.v_A, p.v_B, C, C, SITE_V);
   be.split_heads(a.qh, a.q, c.B, c.T, c.NH, HS, false);
   be.split_heads(a.kh, a.k, c.B, c.T, c.NH, HS, false);
   be.split_heads(a.vh, a.v, c.B, c.T, c.NH, HS, false);
@@ -60,13 +70,13 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
   if (c.flash) be.attention_forward(a.ah, a.lse, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
   else be.attention_naive_forward(a.ah, a.lse, a.att_probs, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
   be.merge_heads(a.att, a.ah, c.B, c.T, c.NH, HS, false);
-  linear(a.ao, a.hao, a.att, p.ao_w, p.ao_b, p.ao_A, p.ao_B, C, C, SITE_AO);
+  linear(a.ao, a.hao, a.att, p.ao_w, p.ao_wq, p.ao_b, p.ao_A, p.ao_B, C, C, SITE_AO);
   be.dropout_forward(a.ao_d, a.ao, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
   be.residual_forward(a.res1, a.ao_d, x, NC);
   be.layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, a.res1, p.ln1_w, p.ln1_b, N, C, c.ln_eps);
-  linear(a.i_pre, a.hi, a.ln1, p.i_w, p.i_b, p.i_A, p.i_B, C, c.FF, SITE_I);
+  linear(a.i_pre, a.hi, a.ln1, p.i_w, p.i_wq, p.i_b, p.i_A, p.i_B, C, c.FF, SITE_I);
   be.gelu_forward(a.i_act, a.i_pre, (long)N * c.FF);
-  linear(a.o, a.ho, a.i_act, p.o_w, p.o_b, p.o_A, p.o_B, c.FF, C, SITE_O);
+  linear(a.o, a.ho, a.i_act, p.o_w, p.o_wq, p.o_b, p.o_A, p.o_B, c.FF, C, SITE_O);
   be.dropout_forward(a.o_d, a.o, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));
   be.residual_forward(a.res2, a.o_d, a.ln1, NC);
   be.layernorm_forward(a.out, a.ln2_mean, a.ln2_rstd, a.res2, p.ln2_w, p.ln2_b, N, C, c.ln_eps);
@@ -90,8 +100,13 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   be.dropout_backward(d_o, d_aod, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));
   be.fill_zero(d_aod, NC * sizeof(float));
   // A linear layer's backward: LoRA's (never dW of the frozen base) when it has an adapter.
-  auto linear_back = [&](float* din, const float* d, const float* in, const float* w, const float* A, const float* Bm, const float* h,
-                         float* gw, float* gb, float* gA, float* gB, int Cin, int Cout, Site site) {
+  auto linear_back = [&](float* din, const float* d, const float* in, const float* w, const QuantWeight& qw, const float* A,
+                         const float* Bm, const float* h, float* gw, float* gb, float* gA, float* gB, int Cin, int Cout, Site site) {
+    if (qw.kind != QuantKind::None) {  // a quantized base is frozen: only its input gradient
+      be.dequantize_weight(a.wdeq, qw, Cout, Cin);
+      w = a.wdeq;
+      gw = nullptr;
+    }
     if (c.lora_r > 0 && A) {
       be.lora_backward(din, gA, gB, gb, d, in, w, A, Bm, h, N, Cin, Cout, c.lora_r, c.lora_scale, c.lora_dropout, site_seed(c.seed, site));
       if (gw) be.matmul_backward(nullptr, gw, nullptr, d, in, w, N, Cin, Cout);  // LoRA on a trainable base (rare)
@@ -99,14 +114,14 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
       be.matmul_backward(din, gw, gb, d, in, w, N, Cin, Cout);
     }
   };
-  linear_back(d_iact, d_o, a.i_act, p.o_w, p.o_A, p.o_B, a.ho, g.o_w, g.o_b, g.o_A, g.o_B, c.FF, C, SITE_O);
+  linear_back(d_iact, d_o, a.i_act, p.o_w, p.o_wq, p.o_A, p.o_B, a.ho, g.o_w, g.o_b, g.o_A, g.o_B, c.FF, C, SITE_O);
   be.gelu_backward(d_ipre, a.i_pre, d_iact, NF);
-  linear_back(d_ln1, d_ipre, a.ln1, p.i_w, p.i_A, p.i_B, a.hi, g.i_w, g.i_b, g.i_A, g.i_B, C, c.FF, SITE_I);
+  linear_back(d_ln1, d_ipre, a.ln1, p.i_w, p.i_wq, p.i_A, p.i_B, a.hi, g.i_w, g.i_b, g.i_A, g.i_B, C, c.FF, SITE_I);
   be.layernorm_backward(d_res1, g.ln1_w ? g.ln1_w : dummy_w, g.ln1_b ? g.ln1_b : dummy_b, d_ln1, a.res1, p.ln1_w, a.ln1_mean,
                         a.ln1_rstd, N, C);
   be.residual_backward(dx, d_aod, d_res1, NC);  // res1 = ao_d + x
   be.dropout_backward(d_ao, d_aod, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
-  linear_back(d_att, d_ao, a.att, p.ao_w, p.ao_A, p.ao_B, a.hao, g.ao_w, g.ao_b, g.ao_A, g.ao_B, C, C, SITE_AO);
+  linear_back(d_att, d_ao, a.att, p.ao_w, p.ao_wq, p.ao_A, p.ao_B, a.hao, g.ao_w, g.ao_b, g.ao_A, g.ao_B, C, C, SITE_AO);
   be.split_heads(d_ah, d_att, c.B, c.T, c.NH, HS, false);
   const AttentionShape sh{c.B, c.NH, c.T, HS};
   if (c.flash)
@@ -117,9 +132,9 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   be.merge_heads(dq, dqh, c.B, c.T, c.NH, HS, false);
   be.merge_heads(dk, dkh, c.B, c.T, c.NH, HS, false);
   be.merge_heads(dv, dvh, c.B, c.T, c.NH, HS, false);
-  linear_back(dx, dq, x, p.q_w, p.q_A, p.q_B, a.hq, g.q_w, g.q_b, g.q_A, g.q_B, C, C, SITE_Q);
-  linear_back(dx, dk, x, p.k_w, p.k_A, p.k_B, a.hk, g.k_w, g.k_b, g.k_A, g.k_B, C, C, SITE_K);
-  linear_back(dx, dv, x, p.v_w, p.v_A, p.v_B, a.hv, g.v_w, g.v_b, g.v_A, g.v_B, C, C, SITE_V);
+  linear_back(dx, dq, x, p.q_w, p.q_wq, p.q_A, p.q_B, a.hq, g.q_w, g.q_b, g.q_A, g.q_B, C, C, SITE_Q);
+  linear_back(dx, dk, x, p.k_w, p.k_wq, p.k_A, p.k_B, a.hk, g.k_w, g.k_b, g.k_A, g.k_B, C, C, SITE_K);
+  linear_back(dx, dv, x, p.v_w, p.v_wq, p.v_A, p.v_B, a.hv, g.v_w, g.v_b, g.v_A, g.v_B, C, C, SITE_V);
 }
 
 }  // namespace tbw

@@ -18,6 +18,7 @@ BertLayerConfig layer_config(const BertModelConfig& c, int B, int T, int layer) 
   lc.attn_dropout = c.attn_dropout;
   lc.seed = c.seed * 1000 + layer + 1;
   lc.flash = c.flash;
+  lc.quantized = c.quantized;
   return lc;
 }
 
@@ -49,7 +50,8 @@ float bert_model_forward(Backend& be, const BertModelConfig& c, const BertModelP
                          const int32_t* ids, const int32_t* token_type, const uint8_t* mask, const int32_t* labels,
                          const float* targets) {
   const int B = a.B, T = a.T, N = B * T, C = c.C;
-  be.embeddings_forward(a.emb, ids, token_type, p.wte, p.wpe, p.wtt, B, T, C);
+  if (p.wte_codes) be.embeddings_int8_forward(a.emb, ids, token_type, p.wte_codes, p.wte_scale, p.wpe, p.wtt, B, T, C);
+  else be.embeddings_forward(a.emb, ids, token_type, p.wte, p.wpe, p.wtt, B, T, C);
   be.layernorm_forward(a.x0, a.emb_mean, a.emb_rstd, a.emb, p.emb_ln_w, p.emb_ln_b, N, C, c.ln_eps);
   be.dropout_forward(a.x0, a.x0, (long)N * C, c.hidden_dropout, splitmix64(c.seed * 1000));
   const float* x = a.x0;

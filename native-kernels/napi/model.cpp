@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "args.h"
+#include "quant_args.h"
 #include "tbw/bert_model.h"
 
 using namespace tbwnapi;
@@ -39,13 +40,16 @@ float* array_item(const Napi::Env& env, const Napi::Array& arr, uint32_t i, size
 struct Cache {
   tbw::Backend* be = nullptr;
   int B = 0, T = 0, layers = 0, C = 0, FF = 0, labels = 0, lora = 0;
-  bool flash = true;
+  bool flash = true, quantized = false;
   std::unique_ptr<tbw::BertModelActs> acts;
 };
 Cache g_cache;
 
 // bertStep(backend, config, params[], lora[]|null, ids, tokenTypes, mask, labels|null, B, T,
-//          grads[]|null, loraGrads[]|null, logitsOut) -> loss
+//          grads[]|null, loraGrads[]|null, logitsOut, quant|null) -> loss
+// quant: { layers: [{ query?, key?, value?, attentionOutput?, intermediate?, output? }, ...],
+//          wordEmbeddings?: { codes: Int8Array (V·C), scale: Float32Array (V) } }, each linear a
+// quantized weight object (see quant_args.h); its fp32 entry in params may then be null.
 Napi::Value BertStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string name = str(info, 0, "backend");
@@ -78,14 +82,45 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
   for (size_t s : {C * C, C, (size_t)c.labels * C, (size_t)c.labels}) sizes.push_back(s);
   if (params.Length() != sizes.size())
     throw Napi::RangeError::New(env, "params has " + std::to_string(params.Length()) + " tensors, the config needs " + std::to_string(sizes.size()));
+  // Quantized weights: which params entries they replace (nullable there).
+  const bool quant = info.Length() > 13 && info[13].IsObject();
+  std::vector<tbw::QuantWeight> QW(sizes.size());
+  const int8_t* wte_codes = nullptr;
+  const float* wte_scale = nullptr;
+  if (quant) {
+    const Napi::Object q = info[13].As<Napi::Object>();
+    const Napi::Value ql = q.Get("layers");
+    if (!ql.IsArray() || ql.As<Napi::Array>().Length() != (uint32_t)c.layers)
+      throw Napi::TypeError::New(env, "quant.layers must hold one object per layer");
+    const char* names[6] = {"query", "key", "value", "attentionOutput", "intermediate", "output"};
+    const int offset[6] = {0, 2, 4, 6, 10, 12}, rows[6] = {c.C, c.C, c.C, c.C, c.FF, c.C}, cols[6] = {c.C, c.C, c.C, c.C, c.C, c.FF};
+    for (int l = 0; l < c.layers; l++) {
+      const Napi::Value lv = ql.As<Napi::Array>().Get((uint32_t)l);
+      if (!lv.IsObject()) throw Napi::TypeError::New(env, "quant.layers[" + std::to_string(l) + "] must be an object");
+      for (int m = 0; m < 6; m++) {
+        const Napi::Value w = lv.As<Napi::Object>().Get(names[m]);
+        if (w.IsUndefined() || w.IsNull()) continue;
+        QW[5 + 16 * l + offset[m]] = quant_weight(env, w, rows[m], cols[m], "quant.layers[" + std::to_string(l) + "]." + names[m]);
+      }
+    }
+    const Napi::Value we = q.Get("wordEmbeddings");
+    if (!we.IsUndefined() && !we.IsNull()) {
+      const tbw::QuantWeight w = quant_weight(env, we, c.vocab, c.C, "quant.wordEmbeddings");
+      if (w.kind != tbw::QuantKind::Int8) throw Napi::TypeError::New(env, "quant.wordEmbeddings must be int8");
+      wte_codes = w.codes, wte_scale = w.scale;
+      QW[0] = w;
+    }
+  }
   const bool train = info.Length() > 10 && info[10].IsArray();
   Napi::Array grads = train ? info[10].As<Napi::Array>() : Napi::Array::New(env);
   if (train && grads.Length() != sizes.size()) throw Napi::RangeError::New(env, "grads must have one entry (or null) per parameter");
   std::vector<const float*> P(sizes.size());
   std::vector<float*> G(sizes.size(), nullptr);
   for (uint32_t i = 0; i < sizes.size(); i++) {
-    P[i] = array_item(env, params, i, sizes[i], "params[" + std::to_string(i) + "]", false);
+    const bool replaced = QW[i].kind != tbw::QuantKind::None;
+    P[i] = array_item(env, params, i, sizes[i], "params[" + std::to_string(i) + "]", replaced);
     if (train) G[i] = array_item(env, grads, i, sizes[i], "grads[" + std::to_string(i) + "]", true);
+    if (replaced && G[i]) throw Napi::TypeError::New(env, "params[" + std::to_string(i) + "] is quantized (frozen): its gradient must be null");
   }
   // LoRA tensors per layer: [q_A, q_B, k_A, k_B, v_A, v_B] (query/key/value only) or those followed by
   // [ao_A, ao_B, i_A, i_B, o_A, o_B]; a module whose A is null has no adapter.
@@ -150,20 +185,23 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
         lg.ao_A = LG[j + 6], lg.ao_B = LG[j + 7], lg.i_A = LG[j + 8], lg.i_B = LG[j + 9], lg.o_A = LG[j + 10], lg.o_B = LG[j + 11];
       }
     }
+    lp.q_wq = QW[k], lp.k_wq = QW[k + 2], lp.v_wq = QW[k + 4], lp.ao_wq = QW[k + 6], lp.i_wq = QW[k + 10], lp.o_wq = QW[k + 12];
     p.layers.push_back(lp);
     g.layers.push_back(lg);
   }
   const size_t last = sizes.size() - 1;
   p.pool_w = P[last - 3], p.pool_b = P[last - 2], p.cls_w = P[last - 1], p.cls_b = P[last];
   g.pool_w = G[last - 3], g.pool_b = G[last - 2], g.cls_w = G[last - 1], g.cls_b = G[last];
+  p.wte_codes = wte_codes, p.wte_scale = wte_scale;
+  c.quantized = quant;
 
   Cache& k = g_cache;
   if (!k.acts || k.be != be || k.B != B || k.T != T || k.layers != c.layers || k.C != c.C || k.FF != c.FF || k.labels != c.labels ||
-      k.lora != c.lora_r || k.flash != c.flash) {
+      k.lora != c.lora_r || k.flash != c.flash || k.quantized != c.quantized) {
     k.acts.reset();
     k.acts = std::make_unique<tbw::BertModelActs>(*be, c, B, T);
     k.be = be, k.B = B, k.T = T, k.layers = c.layers, k.C = c.C, k.FF = c.FF, k.labels = c.labels, k.lora = c.lora_r;
-    k.flash = c.flash;
+    k.flash = c.flash, k.quantized = c.quantized;
   }
   const float loss = tbw::bert_model_forward(*be, c, p, *k.acts, ids, tt, mask, labels, targets);
   be->download(logits_out, k.acts->logits, (size_t)B * c.labels * sizeof(float));

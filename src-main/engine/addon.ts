@@ -29,6 +29,25 @@ export interface BertStepConfig {
   flashAttention?: boolean // default true; false: naive attention (materialized softmax)
 }
 
+// Quantized weights (napi/quant_args.h, formats in native-kernels/include/tbw/quant.h).
+export interface Int8Weight {
+  kind: 'int8'
+  codes: Int8Array // (OC,C)
+  scale: Float32Array // (OC)
+}
+export interface Nf4Weight {
+  kind: 'nf4'
+  blocks: Uint8Array // 32 bytes per 64 values of the flattened weight
+  absmax: Float32Array // one per block, fp32 (double quantization undone)
+}
+export type QuantWeight = Int8Weight | Nf4Weight
+export type QuantLinearName = 'query' | 'key' | 'value' | 'attentionOutput' | 'intermediate' | 'output'
+// bertStep's quantized weights: per layer, the linears replaced by quantized ones; an int8 word table.
+export interface BertStepQuant {
+  layers: Partial<Record<QuantLinearName, QuantWeight>>[]
+  wordEmbeddings?: Int8Weight
+}
+
 export interface AdamWHyper {
   lr: number
   beta1?: number
@@ -128,7 +147,19 @@ export interface NativeKernels {
     grads: (F32 | null)[] | null,
     loraGrads: (F32 | null)[] | null,
     logitsOut: F32,
+    quant?: BertStepQuant | null, // params entries of quantized weights may then be null
   ): number
+  // Formats (napi/quant.cpp): one implementation for the engine, tests and kernels.
+  quantizeInt8(w: F32, rows: number, cols: number): Int8Weight
+  quantizeNf4(w: F32): Nf4Weight
+  dequantize(w: QuantWeight, OC: number, C: number): F32
+  quantizeAbsmax(absmax: F32): { codes: Int8Array; scales: F32; offset: number }
+  dequantizeAbsmax(codes: Int8Array, scales: F32, offset: number): F32
+  toHalf(values: F32): Uint16Array
+  fromHalf(values: Uint16Array): F32
+  toBf16(values: F32): Uint16Array
+  fromBf16(values: Uint16Array): F32
+  quantLinear(backend: KernelVariant, out: F32, inp: F32, w: QuantWeight, bias: F32OrNull, N: number, C: number, OC: number): void
   // Optimizers (napi/optim.cpp), in place; `step` is the 1-based update number.
   adamwUpdate(backend: KernelVariant, p: F32, g: F32, m: F32, v: F32, h: AdamWHyper): void
   adafactorUpdate(

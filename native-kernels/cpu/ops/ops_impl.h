@@ -224,6 +224,18 @@ inline void embeddings_forward(float* out, const int32_t* ids, const int32_t* tt
   });
 }
 
+inline void embeddings_int8_forward(float* out, const int32_t* ids, const int32_t* tt, const int8_t* codes, const float* scale,
+                                    const float* wpe, const float* wtt, int B, int T, int C) {
+  for_rows(B * T, 32, [&](int bt) {
+    const int8_t* w = codes + (long)ids[bt] * C;
+    const float s = scale[ids[bt]];
+    const float* p = wpe + (long)(bt % T) * C;
+    const float* y = wtt + (long)tt[bt] * C;
+    float* o = out + (long)bt * C;
+    for (int i = 0; i < C; i++) o[i] = s * w[i] + p[i] + y[i];
+  });
+}
+
 // Scatter-add without races: each task owns a slice of channels for every token.
 inline void embeddings_backward(float* dwte, float* dwpe, float* dwtt, const float* dout, const int32_t* ids,
                                 const int32_t* tt, int B, int T, int C) {

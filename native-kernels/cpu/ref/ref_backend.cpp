@@ -112,6 +112,15 @@ class RefBackend final : public Backend {
                           const float* wtt, int B, int T, int C) override {
     ref::embeddings_forward(out, ids, tt, wte, wpe, wtt, B, T, C);
   }
+  void embeddings_int8_forward(float* out, const int32_t* ids, const int32_t* tt, const int8_t* codes, const float* scale,
+                               const float* wpe, const float* wtt, int B, int T, int C) override {
+    for (int b = 0; b < B; b++)
+      for (int t = 0; t < T; t++) {
+        const long bt = (long)b * T + t;
+        for (int i = 0; i < C; i++)
+          out[bt * C + i] = scale[ids[bt]] * codes[(long)ids[bt] * C + i] + wpe[(long)t * C + i] + wtt[(long)tt[bt] * C + i];
+      }
+  }
   void embeddings_backward(float* dwte, float* dwpe, float* dwtt, const float* dout, const int32_t* ids, const int32_t* tt,
                            int B, int T, int C) override {
     ref::embeddings_backward(dwte, dwpe, dwtt, dout, ids, tt, B, T, C);

@@ -92,6 +92,9 @@ class Backend {
   // ---- embeddings: ids, token_type (B,T); wte (V,C), wpe (maxT,C), wtt (NTT,C) -> out (B,T,C)
   virtual void embeddings_forward(float* out, const int32_t* ids, const int32_t* token_type, const float* wte,
                                   const float* wpe, const float* wtt, int B, int T, int C) = 0;
+  // the same with an int8 word table: wte ≈ wte_scale[id]·wte_codes[id] (codes (V,C), scale (V))
+  virtual void embeddings_int8_forward(float* out, const int32_t* ids, const int32_t* token_type, const int8_t* wte_codes,
+                                       const float* wte_scale, const float* wpe, const float* wtt, int B, int T, int C) = 0;
   virtual void embeddings_backward(float* dwte, float* dwpe, float* dwtt, const float* dout, const int32_t* ids,
                                    const int32_t* token_type, int B, int T, int C) = 0;
 

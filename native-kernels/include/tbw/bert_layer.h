@@ -19,6 +19,7 @@ struct BertLayerConfig {
   float hidden_dropout = 0.f, attn_dropout = 0.f;
   uint64_t seed = 0;  // dropout masks for this layer and step
   bool flash = true;  // flash attention; false: naive attention keeping softmax(QKᵀ) (B,NH,T,T)
+  bool quantized = false;  // some linear weights are quantized: keeps room to dequantize one for LoRA (QLoRA)
 };
 
 // Parameter names follow Hugging Face: attention.self.{query,key,value},
@@ -32,6 +33,8 @@ struct BertLayerParams {
   const float *ao_A = nullptr, *ao_B = nullptr;                                                              // (r,C), (C,r)
   const float *i_A = nullptr, *i_B = nullptr;                                                                // (r,C), (FF,r)
   const float *o_A = nullptr, *o_B = nullptr;                                                                // (r,FF), (C,r)
+  // Frozen quantized weights; a linear whose kind is not None uses it instead of its fp32 weight.
+  QuantWeight q_wq = {}, k_wq = {}, v_wq = {}, ao_wq = {}, i_wq = {}, o_wq = {};
 };
 
 // Gradients, accumulated (+=). A null pointer marks a frozen parameter.
@@ -63,6 +66,7 @@ class BertLayerActs {
   float *hq, *hk, *hv;        // (N,r) LoRA hidden
   float *hao, *hi, *ho;       // (N,r)
   float* att_probs;           // (B,NH,T,T) for naive attention, else null
+  float* wdeq;                // (max(FF,C)·max(FF,C)) a dequantized weight for LoRA on a quantized base, else null
   float* scratch;             // backward workspace
 
  private:

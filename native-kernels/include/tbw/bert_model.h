@@ -16,12 +16,15 @@ struct BertModelConfig {
   float lora_scale = 1.f, lora_dropout = 0.f, hidden_dropout = 0.f, attn_dropout = 0.f;
   uint64_t seed = 0;  // dropout stream of this step
   bool flash = true;  // flash attention, or naive (materialized softmax)
+  bool quantized = false;  // some encoder linear weights are quantized (see BertLayerParams)
 };
 
 struct BertModelParams {
   const float *wte, *wpe, *wtt, *emb_ln_w, *emb_ln_b;  // (V,C), (maxT,C), (NTT,C), (C), (C)
   std::vector<BertLayerParams> layers;
   const float *pool_w, *pool_b, *cls_w, *cls_b;  // (C,C), (C), (NC,C), (NC)
+  const int8_t* wte_codes = nullptr;  // an int8 word table (V,C) replacing wte (frozen), with
+  const float* wte_scale = nullptr;   // its per-row scales (V)
 };
 
 // Gradients, accumulated; a null pointer marks a frozen parameter.

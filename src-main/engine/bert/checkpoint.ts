@@ -7,6 +7,9 @@
 // wrong shape is an error naming the tensor.
 import fs from 'node:fs'
 import path from 'node:path'
+import { loadKernels, type QuantWeight } from '../addon'
+import { POOLER_WEIGHT, readQuantizationConfig, type TbwQuantizationConfig } from '../quant/policy'
+import { takeQuantized } from '../quant/quantize-tensors'
 import { count, numLabels, parseBertConfig, sequenceClassificationParams, type BertConfig } from './config'
 import { readSafetensors, type Tensor } from './safetensors'
 import { readTorchBin } from './torch-bin'
@@ -18,6 +21,12 @@ export interface LoadedCheckpoint {
   newlyInitialized: string[] // HF names that were not in the file (classifier, pooler)
   unused: string[] // tensors in the file that the model does not use
   metadata: Record<string, string>
+  quant: LoadedQuant | null // a folder written by `tbw quantize`: its quantized weights (absent from params)
+}
+
+export interface LoadedQuant {
+  config: TbwQuantizationConfig
+  weights: Map<string, QuantWeight> // HF weight name -> int8 / nf4 weight
 }
 
 // HF names for a file written by BertModel (no "bert." prefix) or by TF-era code.
@@ -32,7 +41,9 @@ const MAY_BE_MISSING = [/^classifier\./, /^bert\.pooler\./]
 // newHeadOnMismatch: a classifier whose label count differs from numLabels is
 // replaced by a fresh one and reported (HF's ignore_mismatched_sizes, for a new task).
 export function loadCheckpoint(dir: string, opts: { numLabels?: number; seed?: number; newHeadOnMismatch?: boolean } = {}): LoadedCheckpoint {
-  const { config } = readModelFolder(dir)
+  const { raw, config } = readModelFolder(dir)
+  const qc = readQuantizationConfig(raw, path.join(dir, 'config.json'))
+  const quant: LoadedQuant | null = qc ? { config: qc, weights: new Map() } : null
   const weightsFile = weightsFileOf(dir)
   const file = weightsFile.endsWith('.safetensors') ? readSafetensors(weightsFile) : readTorchBin(weightsFile)
 
@@ -42,6 +53,13 @@ export function loadCheckpoint(dir: string, opts: { numLabels?: number; seed?: n
   const params = new Map<string, Float32Array>()
   const newlyInitialized: string[] = []
   for (const spec of specs) {
+    const qw = qc ? takeQuantized(byName, spec, qc, weightsFile) : null
+    if (qw) {
+      // The pooler runs in fp32 (one (B,C) product per batch): dequantized here.
+      if (spec.name === POOLER_WEIGHT) params.set(spec.name, loadKernels().dequantize(qw, spec.shape[0], spec.shape[1]))
+      else quant!.weights.set(spec.name, qw)
+      continue
+    }
     let t = byName.get(spec.name)
     byName.delete(spec.name)
     const mismatched = t && (t.shape.length !== spec.shape.length || t.shape.some((d, i) => d !== spec.shape[i]))
@@ -61,7 +79,7 @@ export function loadCheckpoint(dir: string, opts: { numLabels?: number; seed?: n
     if (!(t.data instanceof Float32Array)) throw new Error(`${weightsFile}: tensor ${spec.name} is ${t.dtype}, not a floating-point tensor`)
     params.set(spec.name, t.data)
   }
-  return { config, weightsFile, params, newlyInitialized, unused: [...byName.keys()].sort(), metadata: file.metadata }
+  return { config, weightsFile, params, newlyInitialized, unused: [...byName.keys()].sort(), metadata: file.metadata, quant }
 }
 
 // config.json of a Hugging Face model folder: the raw JSON and the parsed BERT config.

@@ -1,7 +1,7 @@
 // BertForSequenceClassification in the engine: the parameters of a loaded
 // checkpoint in Hugging Face order, optional LoRA on query/key/value, and one
 // native call per forward or forward+backward step.
-import { loadKernels, type BertStepConfig, type KernelVariant } from '../addon'
+import { loadKernels, type BertStepConfig, type BertStepQuant, type KernelVariant, type QuantLinearName, type QuantWeight } from '../addon'
 import type { LoadedCheckpoint } from './checkpoint'
 import { count, numLabels, sequenceClassificationParams, type BertConfig } from './config'
 
@@ -29,6 +29,10 @@ export class BertClassifier {
   readonly lora: (Float32Array | null)[] | null
   readonly loraGrads: (Float32Array | null)[] | null
   private readonly stepConfig: BertStepConfig
+  // Quantized (frozen) weights: their params entries are empty and passed to the kernels as null.
+  readonly quantized: Map<string, QuantWeight>
+  private readonly nativeParams: (Float32Array | null)[]
+  private readonly nativeQuant: BertStepQuant | null
 
   constructor(
     readonly config: BertConfig,
@@ -36,16 +40,21 @@ export class BertClassifier {
     readonly backend: KernelVariant = loadKernels().capabilities().variant as KernelVariant,
     lora: { options: LoraOptions; tensors: (Float32Array | null)[] } | null = null,
     labels = numLabels(config),
+    quantized: Map<string, QuantWeight> = new Map(),
   ) {
     const specs = sequenceClassificationParams(config, labels)
     this.names = specs.map((s) => s.name)
+    this.quantized = quantized
     this.params = specs.map((s) => {
+      if (quantized.has(s.name)) return new Float32Array(0)
       const p = params.get(s.name)
       if (!p) throw new Error(`parameter ${s.name} is missing`)
       if (p.length !== count(s.shape)) throw new Error(`parameter ${s.name} has ${p.length} values, needs ${count(s.shape)}`)
       return p
     })
-    this.grads = specs.map((s) => new Float32Array(count(s.shape)))
+    this.grads = specs.map((s) => new Float32Array(quantized.has(s.name) ? 0 : count(s.shape)))
+    this.nativeParams = this.params.map((p, i) => (quantized.has(this.names[i]) ? null : p))
+    this.nativeQuant = quantized.size ? stepQuant(config.num_hidden_layers, quantized) : null
     this.lora = lora ? lora.tensors : null
     this.loraGrads = lora ? lora.tensors.map((t) => (t ? new Float32Array(t.length) : null)) : null
     this.stepConfig = {
@@ -65,7 +74,7 @@ export class BertClassifier {
   }
 
   static fromCheckpoint(ck: LoadedCheckpoint, backend?: KernelVariant): BertClassifier {
-    return new BertClassifier(ck.config, ck.params, backend)
+    return new BertClassifier(ck.config, ck.params, backend, null, undefined, ck.quant?.weights)
   }
 
   // Forward only (evaluation, prediction): logits (B, labels), and the loss when labels are given.
@@ -92,7 +101,7 @@ export class BertClassifier {
     if (!batch.labels && !batch.targets) throw new Error('trainStep needs labels or targets')
     const logits = new Float32Array(batch.B * this.stepConfig.labels)
     const trained = (name: string) => opts.trainBase || name.startsWith('classifier.') || !!opts.alsoTrain?.has(name)
-    const grads = this.grads.map((g, i) => (trained(this.names[i]) ? g : null))
+    const grads = this.grads.map((g, i) => (trained(this.names[i]) && !this.quantized.has(this.names[i]) ? g : null))
     const cfg = {
       ...this.stepConfig,
       hiddenDropout: opts.hiddenDropout ?? 0,
@@ -113,7 +122,7 @@ export class BertClassifier {
     return loadKernels().bertStep(
       this.backend,
       cfg,
-      this.params,
+      this.nativeParams as Float32Array[],
       this.lora,
       batch.ids,
       batch.tokenTypes,
@@ -124,6 +133,33 @@ export class BertClassifier {
       grads,
       loraGrads,
       logits,
+      this.nativeQuant,
     )
   }
+}
+
+const LINEAR_SUFFIX: [string, QuantLinearName][] = [
+  ['attention.self.query.weight', 'query'],
+  ['attention.self.key.weight', 'key'],
+  ['attention.self.value.weight', 'value'],
+  ['attention.output.dense.weight', 'attentionOutput'],
+  ['intermediate.dense.weight', 'intermediate'],
+  ['output.dense.weight', 'output'],
+]
+
+// HF weight names -> bertStep's per-layer quantized linears and int8 word table.
+function stepQuant(layers: number, quantized: Map<string, QuantWeight>): BertStepQuant {
+  const out: BertStepQuant = { layers: Array.from({ length: layers }, () => ({})) }
+  for (const [name, w] of quantized) {
+    if (name === 'bert.embeddings.word_embeddings.weight') {
+      if (w.kind !== 'int8') throw new Error(`${name}: only an int8 word table is supported`)
+      out.wordEmbeddings = w
+      continue
+    }
+    const m = /^bert\.encoder\.layer\.(\d+)\.(.+)$/.exec(name)
+    const slot = m ? LINEAR_SUFFIX.find(([suffix]) => suffix === m[2])?.[1] : undefined
+    if (!m || !slot || Number(m[1]) >= layers) throw new Error(`${name}: the kernels cannot run this weight quantized`)
+    out.layers[Number(m[1])][slot] = w
+  }
+  return out
 }

@@ -181,16 +181,30 @@ export interface F32Tensor {
   data: Float32Array
 }
 
-// Serializes float32 tensors, in the order given, with an 8-byte aligned header.
-export function encodeSafetensors(tensors: F32Tensor[], metadata: Record<string, string> = {}): Buffer {
+// A tensor of any dtype, given as its raw little-endian elements (F16/BF16 as Uint16Array bits).
+export interface TypedTensor {
+  name: string
+  shape: number[]
+  dtype: Dtype
+  data: ArrayBufferView
+}
+
+export function dtypeBytes(dtype: Dtype): number {
+  return DTYPE_BYTES[dtype]
+}
+
+// Serializes tensors (float32 unless a dtype is given), in the order given, with an 8-byte aligned header.
+export function encodeSafetensors(tensors: (F32Tensor | TypedTensor)[], metadata: Record<string, string> = {}): Buffer {
   const header: Record<string, unknown> = {}
   if (Object.keys(metadata).length) header.__metadata__ = metadata
   let offset = 0
   for (const t of tensors) {
     const count = t.shape.reduce((a, d) => a * d, 1)
-    if (count !== t.data.length) throw new Error(`tensor ${t.name}: shape ${JSON.stringify(t.shape)} has ${count} elements but data has ${t.data.length}`)
+    const dtype: Dtype = 'dtype' in t ? t.dtype : 'F32'
+    if (count * DTYPE_BYTES[dtype] !== t.data.byteLength)
+      throw new Error(`tensor ${t.name}: shape ${JSON.stringify(t.shape)} of ${dtype} needs ${count * DTYPE_BYTES[dtype]} bytes but data has ${t.data.byteLength}`)
     if (t.name in header) throw new Error(`tensor ${t.name} appears twice`)
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] }
+    header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] }
     offset += t.data.byteLength
   }
   let json = JSON.stringify(header)
@@ -215,6 +229,6 @@ export function writeFileAtomic(file: string, data: Buffer | string): void {
   fs.renameSync(tmp, file)
 }
 
-export function writeSafetensors(file: string, tensors: F32Tensor[], metadata: Record<string, string> = {}): void {
+export function writeSafetensors(file: string, tensors: (F32Tensor | TypedTensor)[], metadata: Record<string, string> = {}): void {
   writeFileAtomic(file, encodeSafetensors(tensors, metadata))
 }
