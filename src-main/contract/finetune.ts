@@ -8,7 +8,7 @@ import { GLUE_TASK_IDS } from '../engine/data/tasks'
 import { LORA_TARGETS, OPTIMIZERS, SCHEDULES } from '../engine/train/names'
 
 export const SEED_DEFAULTS_SOURCE =
-  'Defaults reproduce the seed study (TinyBERT 4L-312D on MRPC): LoRA r=16, alpha=16, dropout 0.05 on query/key/value, classifier trainable, lr 3.9e-4 with polynomial decay and warmup ratio 0.2, batch 128 × gradient accumulation 2, 300 steps. The seed used QLoRA (an nf4 base); until the nf4 kernels land, the default is LoRA on the fp32 base.'
+  'Defaults reproduce the seed study (TinyBERT 4L-312D on MRPC): LoRA r=16, alpha=16, dropout 0.05 on query/key/value, classifier trainable, lr 3.9e-4 with polynomial decay and warmup ratio 0.2, batch 128 × gradient accumulation 2, 300 steps. The seed used QLoRA (an nf4 base): choose method qlora for that; the default is LoRA on the fp32 base, which is faster on CPU.'
 
 const path = z.string().min(1).max(4096)
 

@@ -133,13 +133,16 @@ describe('fine-tune jobs', () => {
     expect(sum.trainable_params).toBe(119_808 + 312 + 1) // LoRA q/k/v + a one-output classifier
   }, 120_000)
 
-  it('LoRA on all six linear layers trains PEFT\'s parameter count; QLoRA is refused until its kernels exist', async () => {
+  it('LoRA on all six linear layers trains PEFT\'s parameter count; QLoRA on the nf4 base trains the seed\'s 120,434', async () => {
     const targetModules = ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'] as const
     const all = (await services.call('jobs.start', { kind: 'finetune', params: quick({ targetModules: [...targetModules], maxSteps: 2, evalEvery: 0, saveEvery: 0 }) })).runId
     expect(await finish(all)).toMatchObject({ status: 'completed' })
     // Per layer: 4 × 16 × (312 + 312) + 2 × 16 × (312 + 1200) = 88,320; × 4 layers + classifier 626.
     expect((await services.call('runs.get', { id: all })).summary).toMatchObject({ trainable_params: 353_906 })
-    const q = (await services.call('jobs.start', { kind: 'finetune', params: quick({ method: 'qlora' }) })).runId
-    expect((await finish(q)).error).toMatch(/QLoRA needs the nf4 kernels/)
+    const q = (await services.call('jobs.start', { kind: 'finetune', params: quick({ method: 'qlora', maxSteps: 2, evalEvery: 2, saveEvery: 0 }) })).runId
+    expect(await finish(q)).toMatchObject({ status: 'completed' })
+    const sum = (await services.call('runs.get', { id: q })).summary as { trainable_params: number; total_params: number; metrics: Record<string, number> }
+    expect(sum).toMatchObject({ trainable_params: 120_434, total_params: 14_350_874 })
+    expect(sum.metrics.accuracy).toBeGreaterThan(0)
   }, 120_000)
 })

@@ -13,7 +13,7 @@ import { buildModel, type TrainSettings } from './trainer'
 const REL_TOL = 1e-4
 const fx = loadFixture('train_steps.bin')
 const backends = ['ref', ...loadKernels().capabilities().variants] as KernelVariant[]
-const checkpoint = (): LoadedCheckpoint => ({ config: fixtureConfig, weightsFile: '(fixture)', params: fixtureParams(), newlyInitialized: [], unused: [], metadata: {} })
+const checkpoint = (): LoadedCheckpoint => ({ config: fixtureConfig, weightsFile: '(fixture)', params: fixtureParams(), newlyInitialized: [], unused: [], metadata: {}, quant: null })
 
 function run(backend: KernelVariant, s: Pick<TrainSettings, 'method' | 'optimizer' | 'lr' | 'scheduler'>): number[] {
   const settings = { ...s, lora: { r: 4, alpha: 8, dropout: 0, targets: ['query', 'key', 'value'] as const, rslora: false }, trainPooler: false, seed: 1 }

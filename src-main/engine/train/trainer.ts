@@ -4,13 +4,14 @@
 // resume. Everything random (batch order, dropout masks, LoRA init) derives
 // from the seed and the step, so a resumed run repeats an uninterrupted one.
 import fs from 'node:fs'
-import { loadKernels, type KernelVariant } from '../addon'
+import { loadKernels, type KernelVariant, type QuantWeight } from '../addon'
 import type { LoadedCheckpoint } from '../bert/checkpoint'
 import { sequenceClassificationParams } from '../bert/config'
 import { BertClassifier, type Batch } from '../bert/model'
 import { collate, encodeExamples, paddingReport, planBatches, type EncodedSplit } from '../data/batching'
 import type { LoadedSplit } from '../data/examples'
 import type { WordPieceTokenizer } from '../tokenizer/wordpiece'
+import { nf4Base } from '../quant/qlora-base'
 import { checkpointDir, readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerState } from './checkpoint-io'
 import { initLora, loraScale, type LoraSettings } from './lora'
 import { taskMetrics } from './metrics'
@@ -80,19 +81,27 @@ export function buildModel(
   labels: number,
   backend: KernelVariant = loadKernels().capabilities().variant as KernelVariant,
 ): { model: BertClassifier; tensors: TrainableTensor[] } {
-  if (s.method === 'qlora') throw new Error('QLoRA needs the nf4 kernels of the quantization issue; use --method lora or full for now')
   const c = ck.config
-  const lora = s.method === 'lora' ? initLora(c.num_hidden_layers, c.hidden_size, c.intermediate_size, s.lora, s.seed) : null
+  // Frozen quantized weights: those of a quantized folder, or QLoRA's nf4 base made from fp32 weights.
+  let quantized = ck.quant?.weights ?? new Map<string, QuantWeight>()
+  if (s.method === 'qlora') {
+    if (!ck.quant) quantized = nf4Base(c, ck.params, labels)
+    else if ([...quantized.values()].some((w) => w.kind !== 'nf4')) throw new Error(`QLoRA needs an nf4 base, but ${ck.weightsFile} is ${ck.quant.config.mode}: use --method lora`)
+  }
+  const adapted = s.method === 'lora' || s.method === 'qlora'
+  const lora = adapted ? initLora(c.num_hidden_layers, c.hidden_size, c.intermediate_size, s.lora, s.seed) : null
   const model = new BertClassifier(
     c,
     ck.params,
     backend,
     lora ? { options: { r: s.lora.r, alpha: loraScale(s.lora) * s.lora.r, dropout: s.lora.dropout }, tensors: lora.native } : null,
     labels,
+    quantized,
   )
   const shapes = sequenceClassificationParams(c, labels).map((p) => p.shape)
   const base: TrainableTensor[] = model.names
     .map((name, i) => ({ name, shape: shapes[i], param: model.params[i], grad: model.grads[i] }))
+    .filter((t) => !quantized.has(t.name))
     .filter((t) => s.method === 'full' || t.name.startsWith('classifier.') || (s.trainPooler && t.name.startsWith('bert.pooler.')))
   const adapters: TrainableTensor[] = (lora?.tensors ?? []).map((t) => ({ name: t.name, shape: t.shape, param: t.data, grad: model.loraGrads![t.slot]! }))
   return { model, tensors: [...adapters, ...base] }
@@ -154,10 +163,11 @@ export class Trainer {
     backend: KernelVariant = loadKernels().capabilities().variant as KernelVariant,
   ) {
     this.regression = trainSplit.regression
+    if (s.method === 'full' && ck.quant) throw new Error(`full fine-tuning needs fp32 weights, but ${ck.weightsFile} is ${ck.quant.config.mode}: use --method lora (or qlora on nf4)`)
     const built = buildModel(ck, s, this.regression ? 1 : trainSplit.labelNames.length, backend)
     this.model = built.model
     this.tensors = built.tensors
-    this.totalParams = this.model.params.reduce((a, p) => a + p.length, 0)
+    this.totalParams = sequenceClassificationParams(ck.config, this.regression ? 1 : trainSplit.labelNames.length).reduce((a, p) => a + p.shape.reduce((x, d) => x * d, 1), 0)
     this.train = encodeExamples(tok, trainSplit.examples, s.maxLength)
     this.evalSet = encodeExamples(tok, evalSplit.examples, s.maxLength)
     if (!this.train.ids.length) throw new Error('the training split has no usable examples')

@@ -13,7 +13,7 @@ const HELP: Record<string, string> = {
   model: 'model folder, or a hub id (owner/name) pulled into the cache',
   task: 'GLUE task',
   data: 'dataset folder (default: the cache of `tbw data pull glue/<task>`)',
-  method: 'lora, full, or qlora (needs the nf4 kernels)',
+  method: 'lora, full, or qlora (LoRA on a frozen nf4 base with double quantization, as the seed study)',
   loraR: 'LoRA rank',
   loraAlpha: 'LoRA alpha',
   loraDropout: 'dropout on the LoRA input',

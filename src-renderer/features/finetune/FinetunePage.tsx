@@ -97,7 +97,7 @@ export function FinetunePage() {
         <div className="form-grid">
           <SelectField k="method" label="Method" options={['lora', 'full', 'qlora']} />
         </div>
-        {form.method === 'qlora' && <p className="warning">QLoRA needs the nf4 kernels of the quantization work; the run will stop with that message until they land.</p>}
+        {form.method === 'qlora' && <p className="hint">QLoRA: the base's linear layers are quantized to nf4 (blocks of 64, double quantization) and frozen; LoRA trains on top, as in the seed study.</p>}
         {form.method !== 'full' && (
           <>
             <div className="form-grid">
