@@ -4,6 +4,7 @@ import { JobSpec } from '../contract/commands'
 import { JobCancelled, JobContext } from './job-context'
 import type { HostToJob, JobToHost } from './protocol'
 import { runFinetune } from './finetune'
+import { runExport } from './export'
 import { runQuantize } from './quantize'
 import { runTraceImport } from './trace-import'
 import { runSelfTest } from './selftest'
@@ -51,6 +52,8 @@ async function runJob(ctx: JobContext, spec: JobSpec): Promise<Record<string, un
       return runTraceImport(ctx, spec.params)
     case 'quantize':
       return runQuantize(ctx, spec.params)
+    case 'export':
+      return runExport(ctx, spec.params)
   }
 }
 

@@ -13,6 +13,7 @@ import { doctorText } from './doctor'
 import { registerFinetuneCommands } from './finetune-commands'
 import { registerRunsCommands } from './runs-commands'
 import { registerSweepCommands } from './sweep-commands'
+import { registerExportCommands } from './export-commands'
 import { registerQuantizeCommands } from './quantize-commands'
 import { registerTraceCommands } from './trace-commands'
 import { formatBytes, formatSeconds, progressBar } from './format'
@@ -193,6 +194,7 @@ program
 registerFinetuneCommands(program, withServices, hubOptions, () => path.resolve(program.opts<{ dataDir?: string }>().dataDir ?? defaultDataDir()))
 registerTraceCommands(program, withServices)
 registerQuantizeCommands(program, withServices)
+registerExportCommands(program, withServices)
 registerSweepCommands(program, withServices)
 
 program
