@@ -1,0 +1,88 @@
+// Inference speed, size and accuracy, side by side in one run on the same threads: the native
+// engine (fp32 flash / naive attention, int8, nf4) against ONNX Runtime (graph optimizations on)
+// running the workbench's own fp32 and int8 ONNX exports. Each variant runs in its own process.
+//   npm run bench:infer [-- --model DIR | --checkpoint DIR] [--data DIR] [--batches 1,8,32,64]
+//        [--seqs 128] [--variants native-fp32,...] [--iterations 20] [--threads N] [--full] [--json FILE]
+// --full: the whole matrix (batches 1..128, sequences mrpc/128/512). Prints the native/ORT
+// latency ratios at each batch (targets: fp32 and int8 <= 0.8 at batch 8, 32, 64; <= 1.0 at 1).
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { initRandomCheckpoint } from '../src-main/engine/bert/init-checkpoint'
+import { benchMatrix, isBenchChild, runBenchChild } from '../src-main/engine/bench/bench-matrix'
+import type { BenchRow, BenchSeq } from '../src-main/engine/bench/bench-variant'
+import { BENCH_VARIANTS, type BenchVariant } from '../src-main/engine/bench/variants'
+
+if (isBenchChild()) runBenchChild()
+else void main()
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? process.argv[i + 1] : undefined
+}
+
+async function main() {
+  const shared = process.env.TBW_SHARED_DATA ?? [path.resolve(__dirname, '..', '..', 'shared', 'data'), '/work/shared/data'].find((d) => fs.existsSync(d))
+  const full = process.argv.includes('--full')
+  let model = arg('model')
+  const checkpoint = arg('checkpoint')
+  if (!model && !checkpoint) {
+    if (!shared) throw new Error('without --model, bench:infer builds a random TinyBERT from ../shared/data/vocab; set TBW_SHARED_DATA')
+    model = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tbw-bench-infer-')), 'tinybert-random')
+    initRandomCheckpoint({ preset: 'tinybert-4l-312d', vocabFile: path.join(shared, 'vocab/bert-base-uncased-vocab.txt'), outDir: model })
+    console.log(`model: a random TinyBERT 4L-312D (${model}); dev accuracy of random weights is only a sanity check`)
+  }
+  const data = arg('data') ?? (shared ? path.join(shared, 'mrpc') : undefined)
+  const batches = (arg('batches') ?? (full ? '1,8,16,32,64,128' : '1,8,32,64')).split(',').map(Number)
+  const seqs: BenchSeq[] = (arg('seqs') ?? (full ? 'mrpc,128,512' : '128')).split(',').map((s) => (s === 'mrpc' ? 'mrpc' : Number(s)))
+  const variants = (arg('variants') ?? BENCH_VARIANTS.join(',')).split(',') as BenchVariant[]
+  for (const v of variants) if (!BENCH_VARIANTS.includes(v)) throw new Error(`unknown variant ${v}; choose from ${BENCH_VARIANTS.join(', ')}`)
+  const threads = Number(arg('threads') ?? os.availableParallelism())
+  const iterations = Number(arg('iterations') ?? 20)
+  console.log(`threads ${threads}, batches ${batches.join(' ')}, sequences ${seqs.join(' ')}, ${iterations} timed calls per cell (at most 20 s)`)
+  const rows = await benchMatrix({ model, checkpoint, data, batches, seqs, iterations, warmup: 2, threads, maxSeconds: 20 }, variants, (f, m) => {
+    if (process.stdout.isTTY) process.stdout.write(`\r${(100 * f).toFixed(0).padStart(3)}% ${m}\x1b[K`)
+  })
+  if (process.stdout.isTTY) process.stdout.write('\r\x1b[K')
+  printTable(rows)
+  printRatios(rows)
+  const json = arg('json')
+  if (json) {
+    fs.writeFileSync(json, JSON.stringify({ threads, rows }, null, 2))
+    console.log(`wrote ${json}`)
+  }
+}
+
+function printTable(rows: BenchRow[]) {
+  const head = ['variant', 'batch', 'seq', 'p50 ms', 'p95 ms', 'seq/s', 'peak RSS MB', 'weights MB', 'dev acc', 'dev F1']
+  const lines = rows.map((r) => [
+    r.variant,
+    String(r.batch),
+    String(r.seq),
+    r.p50_ms.toFixed(2),
+    r.p95_ms.toFixed(2),
+    r.seq_per_s.toFixed(1),
+    r.peak_rss_mb.toFixed(0),
+    r.weights_mb.toFixed(1),
+    r.dev_accuracy === null ? '-' : (100 * r.dev_accuracy).toFixed(2),
+    r.dev_f1 === null ? '-' : (100 * r.dev_f1).toFixed(2),
+  ])
+  const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
+  for (const l of [head, ...lines]) console.log(l.map((c, i) => c.padStart(w[i])).join('  '))
+}
+
+function printRatios(rows: BenchRow[]) {
+  const get = (v: string, b: number, s: BenchSeq) => rows.find((r) => r.variant === v && r.batch === b && r.seq === s)
+  for (const [ours, peer] of [
+    ['native-fp32', 'ort-fp32'],
+    ['native-int8', 'ort-int8'],
+  ])
+    for (const r of rows.filter((x) => x.variant === ours)) {
+      const p = get(peer, r.batch, r.seq)
+      if (!p) continue
+      const ratio = r.p50_ms / p.p50_ms
+      const target = r.batch === 1 ? 1.0 : 0.8
+      const scored = r.seq === 128 && [1, 8, 32, 64].includes(r.batch)
+      console.log(`${ours} / ${peer} at batch ${r.batch}, seq ${r.seq}: ${ratio.toFixed(3)}x latency${scored ? ` (target <= ${target}: ${ratio <= target ? 'met' : 'NOT met'})` : ''}`)
+    }
+}
