@@ -5,6 +5,8 @@
 #if defined(__AVX2__)
 #include <immintrin.h>
 
+#include <cmath>
+
 #include "int8_driver.h"
 
 namespace tbw {
@@ -21,6 +23,40 @@ struct Avx2Kernel {
         const int o = g * 8 + j;
         for (int t = 0; t < 2; t++) *dst++ = (o < OC && k + t < C) ? codes[(long)o * C + k + t] : 0;
       }
+  }
+
+  // quantize_token_int8 in 8-float vectors (the same codes), written as int16.
+  static float quantize(int16_t* q, int32_t* qsum, const float* x, int C, int Ck) {
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 vmax = _mm256_setzero_ps();
+    int c = 0;
+    for (; c + 8 <= C; c += 8) vmax = _mm256_max_ps(vmax, _mm256_and_ps(_mm256_loadu_ps(x + c), absmask));
+    alignas(32) float m[8];
+    _mm256_store_ps(m, vmax);
+    float amax = 0.f;
+    for (int j = 0; j < 8; j++) amax = std::max(amax, m[j]);
+    for (int j = c; j < C; j++) amax = std::max(amax, std::fabs(x[j]));
+    const float inv_s = amax > 0.f ? 127.f / amax : 0.f;
+    const __m256 inv = _mm256_set1_ps(inv_s);
+    const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
+    __m256i sum = _mm256_setzero_si256();
+    for (c = 0; c + 8 <= C; c += 8) {
+      const __m256i v = _mm256_min_epi32(hi, _mm256_max_epi32(lo, _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c), inv))));
+      sum = _mm256_add_epi32(sum, v);
+      const __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi32(v, v), 0xD8);
+      _mm_storeu_si128((__m128i*)(q + c), _mm256_castsi256_si128(packed));
+    }
+    alignas(32) int32_t s[8];
+    _mm256_store_si256((__m256i*)s, sum);
+    int32_t total = s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
+    for (; c < C; c++) {
+      const int16_t v = (int16_t)std::max(-127.f, std::min(127.f, std::nearbyint(x[c] * inv_s)));
+      q[c] = v;
+      total += v;
+    }
+    for (c = C; c < Ck; c++) q[c] = 0;
+    *qsum = total;
+    return amax / 127.f;
   }
 
   static void tile(float* out, const int16_t* acts, const float* xs, const int32_t*, const int16_t* panels, const float* scale,

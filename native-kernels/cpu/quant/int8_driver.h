@@ -10,6 +10,7 @@
 //   K::KSTEP    k values per dot-product step (C is padded to a multiple)
 //   K::NR       output channels per panel; K::MR tokens and K::GR panels per register tile
 //   K::pack(dst, codes, panel, C, Ck, OC)            one panel: Ck·NR weight values
+//   K::quantize(dst, qsum, x, C, Ck) -> scale        one token, the same codes as quantize_token_int8
 //   K::tile(out, acts, xs, xsum, panels, scale, bias, n0, mr, g0, gr, Ck, OC)
 #pragma once
 #include <algorithm>
@@ -40,11 +41,7 @@ void int8_gemm_packed(float* out, const float* inp, const int8_t* codes, const f
 
   constexpr int ROWS = 16;
   parallel_for((N + ROWS - 1) / ROWS, [&](int t, int) {
-    std::vector<int8_t> q(Ck);
-    for (int n = t * ROWS; n < std::min(N, (t + 1) * ROWS); n++) {
-      XS[n] = quantize_token_int8(q.data(), &XSUM[n], inp + (long)n * C, C, Ck);
-      for (int c = 0; c < Ck; c++) A[(size_t)n * Ck + c] = (Act)q[c];
-    }
+    for (int n = t * ROWS; n < std::min(N, (t + 1) * ROWS); n++) XS[n] = K::quantize(A + (size_t)n * Ck, &XSUM[n], inp + (long)n * C, C, Ck);
   });
   parallel_for(panels, [&](int g, int) { K::pack(W + (size_t)g * Ck * K::NR, codes, g, C, Ck, OC); });
 

@@ -28,6 +28,33 @@ struct VnniKernel {
       }
   }
 
+  // quantize_token_int8 in 16-float vectors: the same max, the same x·(127/max) rounded to
+  // nearest even (the default MXCSR mode, as std::nearbyint), so the same codes.
+  static float quantize(int8_t* q, int32_t* qsum, const float* x, int C, int Ck) {
+    __m512 vmax = _mm512_setzero_ps();
+    int c = 0;
+    for (; c + 16 <= C; c += 16) vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(x + c)));
+    const __mmask16 tail = (__mmask16)((1u << (C - c)) - 1u);
+    if (c < C) vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_maskz_loadu_ps(tail, x + c)));
+    const float amax = _mm512_reduce_max_ps(vmax);
+    const __m512 inv = _mm512_set1_ps(amax > 0.f ? 127.f / amax : 0.f);
+    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+    __m512i sum = _mm512_setzero_si512();
+    for (c = 0; c + 16 <= C; c += 16) {
+      const __m512i v = _mm512_min_epi32(hi, _mm512_max_epi32(lo, _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + c), inv))));
+      sum = _mm512_add_epi32(sum, v);
+      _mm_storeu_si128((__m128i*)(q + c), _mm512_cvtepi32_epi8(v));
+    }
+    if (c < C) {
+      const __m512i v = _mm512_min_epi32(hi, _mm512_max_epi32(lo, _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + c), inv))));
+      sum = _mm512_add_epi32(sum, _mm512_maskz_mov_epi32(tail, v));
+      _mm512_mask_cvtepi32_storeu_epi8(q + c, tail, v);
+    }
+    std::memset(q + C, 0, Ck - C);
+    *qsum = _mm512_reduce_add_epi32(sum);
+    return amax / 127.f;
+  }
+
   static void tile(float* out, const int8_t* acts, const float* xs, const int32_t* xsum, const uint8_t* panels, const float* scale,
                    const float* bias, int n0, int mr, int g0, int gr, int Ck, int OC) {
     __m512i acc[MR][GR];
