@@ -10,7 +10,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { initRandomCheckpoint } from '../src-main/engine/bert/init-checkpoint'
 import { benchMatrix, isBenchChild, runBenchChild } from '../src-main/engine/bench/bench-matrix'
-import type { BenchRow, BenchSeq } from '../src-main/engine/bench/bench-variant'
+import { benchTable, ratioLines } from '../src-main/engine/bench/bench-report'
+import type { BenchSeq } from '../src-main/engine/bench/bench-variant'
 import { BENCH_VARIANTS, type BenchVariant } from '../src-main/engine/bench/variants'
 
 if (isBenchChild()) runBenchChild()
@@ -44,45 +45,11 @@ async function main() {
     if (process.stdout.isTTY) process.stdout.write(`\r${(100 * f).toFixed(0).padStart(3)}% ${m}\x1b[K`)
   })
   if (process.stdout.isTTY) process.stdout.write('\r\x1b[K')
-  printTable(rows)
-  printRatios(rows)
+  console.log(benchTable(rows))
+  console.log(ratioLines(rows))
   const json = arg('json')
   if (json) {
     fs.writeFileSync(json, JSON.stringify({ threads, rows }, null, 2))
     console.log(`wrote ${json}`)
   }
-}
-
-function printTable(rows: BenchRow[]) {
-  const head = ['variant', 'batch', 'seq', 'p50 ms', 'p95 ms', 'seq/s', 'peak RSS MB', 'weights MB', 'dev acc', 'dev F1']
-  const lines = rows.map((r) => [
-    r.variant,
-    String(r.batch),
-    String(r.seq),
-    r.p50_ms.toFixed(2),
-    r.p95_ms.toFixed(2),
-    r.seq_per_s.toFixed(1),
-    r.peak_rss_mb.toFixed(0),
-    r.weights_mb.toFixed(1),
-    r.dev_accuracy === null ? '-' : (100 * r.dev_accuracy).toFixed(2),
-    r.dev_f1 === null ? '-' : (100 * r.dev_f1).toFixed(2),
-  ])
-  const w = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
-  for (const l of [head, ...lines]) console.log(l.map((c, i) => c.padStart(w[i])).join('  '))
-}
-
-function printRatios(rows: BenchRow[]) {
-  const get = (v: string, b: number, s: BenchSeq) => rows.find((r) => r.variant === v && r.batch === b && r.seq === s)
-  for (const [ours, peer] of [
-    ['native-fp32', 'ort-fp32'],
-    ['native-int8', 'ort-int8'],
-  ])
-    for (const r of rows.filter((x) => x.variant === ours)) {
-      const p = get(peer, r.batch, r.seq)
-      if (!p) continue
-      const ratio = r.p50_ms / p.p50_ms
-      const target = r.batch === 1 ? 1.0 : 0.8
-      const scored = r.seq === 128 && [1, 8, 32, 64].includes(r.batch)
-      console.log(`${ours} / ${peer} at batch ${r.batch}, seq ${r.seq}: ${ratio.toFixed(3)}x latency${scored ? ` (target <= ${target}: ${ratio <= target ? 'met' : 'NOT met'})` : ''}`)
-    }
 }

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { GLUE_TASK_IDS } from '../engine/data/tasks'
 import type { Timeline } from '../engine/traces/timeline'
 import { FinetuneParams } from './finetune'
+import { BenchParams } from './bench'
 import { ExportParams } from './export'
 import { QuantizeParams } from './quantize'
 import type {
@@ -52,6 +53,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('trace-import'), params: z.object({ file: z.string().min(1).max(4096) }).strict(), name: z.string().min(1).max(200).optional() }).strict(),
   z.object({ kind: z.literal('quantize'), params: QuantizeParams, name: z.string().min(1).max(200).optional() }).strict(),
   z.object({ kind: z.literal('export'), params: ExportParams, name: z.string().min(1).max(200).optional() }).strict(),
+  z.object({ kind: z.literal('bench'), params: BenchParams, name: z.string().min(1).max(200).optional() }).strict(),
 ])
 export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']

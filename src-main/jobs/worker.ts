@@ -4,6 +4,8 @@ import { JobSpec } from '../contract/commands'
 import { JobCancelled, JobContext } from './job-context'
 import type { HostToJob, JobToHost } from './protocol'
 import { runFinetune } from './finetune'
+import { isBenchChild, runBenchChild } from '../engine/bench/bench-matrix'
+import { runBench } from './bench'
 import { runExport } from './export'
 import { runQuantize } from './quantize'
 import { runTraceImport } from './trace-import'
@@ -54,27 +56,34 @@ async function runJob(ctx: JobContext, spec: JobSpec): Promise<Record<string, un
       return runQuantize(ctx, spec.params)
     case 'export':
       return runExport(ctx, spec.params)
+    case 'bench':
+      return runBench(ctx, spec.params)
   }
 }
 
-const io = channel()
-let ctx: JobContext | null = null
+function startJobHost(): void {
+  const io = channel()
+  let ctx: JobContext | null = null
+  io.onMessage((msg) => {
+    if (msg.type === 'cancel') {
+      ctx?.requestCancel()
+      return
+    }
+    if (msg.type !== 'start' || ctx) return
+    const spec = JobSpec.safeParse(msg.spec)
+    if (!spec.success) {
+      io.sendAndExit({ type: 'failed', error: `invalid job spec: ${spec.error.message}` })
+      return
+    }
+    ctx = new JobContext(msg.runId, (m) => io.send(m), msg.runDir, msg.dataDir)
+    runJob(ctx, spec.data).then(
+      (summary) => io.sendAndExit({ type: 'done', summary }),
+      (err: unknown) =>
+        io.sendAndExit(err instanceof JobCancelled ? { type: 'cancelled' } : { type: 'failed', error: (err as Error).message ?? String(err) }),
+    )
+  })
+}
 
-io.onMessage((msg) => {
-  if (msg.type === 'cancel') {
-    ctx?.requestCancel()
-    return
-  }
-  if (msg.type !== 'start' || ctx) return
-  const spec = JobSpec.safeParse(msg.spec)
-  if (!spec.success) {
-    io.sendAndExit({ type: 'failed', error: `invalid job spec: ${spec.error.message}` })
-    return
-  }
-  ctx = new JobContext(msg.runId, (m) => io.send(m), msg.runDir, msg.dataDir)
-  runJob(ctx, spec.data).then(
-    (summary) => io.sendAndExit({ type: 'done', summary }),
-    (err: unknown) =>
-      io.sendAndExit(err instanceof JobCancelled ? { type: 'cancelled' } : { type: 'failed', error: (err as Error).message ?? String(err) }),
-  )
-})
+// A bench variant runs in a fork of this script (engine/bench/bench-matrix.ts).
+if (isBenchChild()) runBenchChild()
+else startJobHost()

@@ -34,11 +34,18 @@ export async function benchMatrix(
   for (const [i, variant] of variants.entries()) {
     onProgress(i / variants.length, `${variant}: starting`)
     const got = await new Promise<BenchRow[]>((resolve, reject) => {
-      const child = fork(script, [CHILD_FLAG], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      // ELECTRON_RUN_AS_NODE: under Electron the fork runs the binary as plain Node.
+      const child = fork(script, [CHILD_FLAG], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } })
       let result: BenchRow[] | null = null
       child.on('message', (m: ChildMessage) => {
-        if (m.type === 'cell') onProgress((i + m.done / m.total) / variants.length, `${variant}: ${m.done}/${m.total} cells`)
-        else if (m.type === 'rows') result = m.rows
+        if (m.type === 'cell') {
+          try {
+            onProgress((i + m.done / m.total) / variants.length, `${variant}: ${m.done}/${m.total} cells`)
+          } catch (err) {
+            child.kill() // onProgress throws to cancel: the variant's process goes too
+            reject(err)
+          }
+        } else if (m.type === 'rows') result = m.rows
         else reject(new Error(`${variant}: ${m.message}`))
       })
       child.on('exit', (code, signal) => (result ? resolve(result) : reject(new Error(`${variant}: the bench process ended (${signal ?? `exit ${code}`}) without results`))))

@@ -13,6 +13,7 @@ import { doctorText } from './doctor'
 import { registerFinetuneCommands } from './finetune-commands'
 import { registerRunsCommands } from './runs-commands'
 import { registerSweepCommands } from './sweep-commands'
+import { registerBenchCommands } from './bench-commands'
 import { registerExportCommands } from './export-commands'
 import { registerQuantizeCommands } from './quantize-commands'
 import { registerTraceCommands } from './trace-commands'
@@ -195,6 +196,7 @@ registerFinetuneCommands(program, withServices, hubOptions, () => path.resolve(p
 registerTraceCommands(program, withServices)
 registerQuantizeCommands(program, withServices)
 registerExportCommands(program, withServices)
+registerBenchCommands(program, withServices)
 registerSweepCommands(program, withServices)
 
 program

@@ -1,0 +1,25 @@
+// A bench job's parameters (`tbw bench`, the Benchmarks wizard): the variants x batch x
+// sequence matrix; each variant runs in its own process.
+import { z } from 'zod'
+import { BENCH_VARIANTS } from '../engine/bench/variants'
+
+const path = z.string().min(1).max(4096)
+
+export const BenchParams = z
+  .object({
+    model: path.optional(), // an fp32 model folder
+    checkpoint: path.optional(), // or a fine-tune checkpoint (adapters merged)
+    data: path.optional(), // an MRPC-layout folder: dev accuracy/F1 and the real lengths ('mrpc')
+    variants: z.array(z.enum(BENCH_VARIANTS)).min(1).default([...BENCH_VARIANTS]),
+    batches: z.array(z.number().int().min(1).max(1024)).min(1).default([1, 8, 16, 32, 64, 128]),
+    seqs: z.array(z.union([z.literal('mrpc'), z.number().int().min(1).max(512)])).min(1).default(['mrpc', 128, 512]),
+    iterations: z.number().int().min(1).max(10_000).default(20),
+    warmup: z.number().int().min(0).max(100).default(2),
+    threads: z.number().int().min(1).max(256).optional(), // default: the machine's cores
+    maxSeconds: z.number().positive().max(3600).default(20), // per cell
+  })
+  .strict()
+  .refine((p) => p.model || p.checkpoint, { message: 'give a model folder or a fine-tune checkpoint', path: ['model'] })
+  .refine((p) => !p.seqs.includes('mrpc') || p.data, { message: "sequence 'mrpc' (real lengths) needs data (an MRPC folder)", path: ['seqs'] })
+export type BenchInput = z.input<typeof BenchParams>
+export type BenchParams = z.output<typeof BenchParams>
