@@ -92,12 +92,12 @@ describe('web host security', () => {
 })
 
 describe('workbench in the browser', () => {
-  it('shows the navigation, placeholders and engine capabilities', async () => {
+  it('shows the navigation, every page and engine capabilities', async () => {
     const { page, problems } = await openApp()
-    for (const label of ['Home', 'Models', 'Datasets', 'Fine-tune', 'Quantize', 'Sweeps', 'Benchmarks', 'Traces', 'Runs'])
+    for (const label of ['Home', 'Models', 'Datasets', 'Fine-tune', 'Quantize & export', 'Sweeps', 'Benchmarks', 'Traces', 'Runs'])
       await expect(page.getByRole('button', { name: label, exact: true }).count()).resolves.toBe(1)
-    await page.getByRole('button', { name: 'Quantize', exact: true }).click()
-    expect(await page.locator('.coming').textContent()).toMatch(/int8 and nf4/)
+    await page.getByRole('button', { name: 'Quantize & export', exact: true }).click()
+    expect(await page.locator('h1').textContent()).toBe('Quantize & export')
     const variant = await page.getByTestId('kernel-variant').textContent()
     const doctor = await post('system.info', {})
     expect(variant).toBe(doctor.json.result.kernels.variant)

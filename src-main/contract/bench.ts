@@ -1,7 +1,9 @@
 // A bench job's parameters (`tbw bench`, the Benchmarks wizard): the variants x batch x
 // sequence matrix; each variant runs in its own process.
 import { z } from 'zod'
-import { BENCH_VARIANTS } from '../engine/bench/variants'
+
+export const BENCH_VARIANTS = ['native-fp32', 'native-fp32-naive', 'native-int8', 'native-nf4', 'ort-fp32', 'ort-int8'] as const
+export type BenchVariant = (typeof BENCH_VARIANTS)[number]
 
 const path = z.string().min(1).max(4096)
 

@@ -54,6 +54,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('quantize'), params: QuantizeParams, name: z.string().min(1).max(200).optional() }).strict(),
   z.object({ kind: z.literal('export'), params: ExportParams, name: z.string().min(1).max(200).optional() }).strict(),
   z.object({ kind: z.literal('bench'), params: BenchParams, name: z.string().min(1).max(200).optional() }).strict(),
+  z.object({ kind: z.literal('size-report'), params: z.object({ model: z.string().min(1).max(4096) }).strict(), name: z.string().min(1).max(200).optional() }).strict(),
 ])
 export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']

@@ -1,6 +1,8 @@
 // An export job's parameters (`tbw export`, the Export wizard).
 import { z } from 'zod'
-import { EXPORT_FORMATS } from '../engine/export/write-exports'
+
+export const EXPORT_FORMATS = ['merged', 'peft', 'onnx', 'onnx-int8', 'onnx-int4'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
 const path = z.string().min(1).max(4096)
 

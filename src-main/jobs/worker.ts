@@ -8,6 +8,7 @@ import { isBenchChild, runBenchChild } from '../engine/bench/bench-matrix'
 import { runBench } from './bench'
 import { runExport } from './export'
 import { runQuantize } from './quantize'
+import { runSizeReport } from './size-report'
 import { runTraceImport } from './trace-import'
 import { runSelfTest } from './selftest'
 
@@ -58,6 +59,8 @@ async function runJob(ctx: JobContext, spec: JobSpec): Promise<Record<string, un
       return runExport(ctx, spec.params)
     case 'bench':
       return runBench(ctx, spec.params)
+    case 'size-report':
+      return runSizeReport(ctx, spec.params)
   }
 }
 

@@ -4,7 +4,8 @@ import { HomePage } from '../features/home/HomePage'
 import { FinetunePage } from '../features/finetune/FinetunePage'
 import { DatasetsPage } from '../features/library/DatasetsPage'
 import { ModelsPage } from '../features/library/ModelsPage'
-import { PlaceholderPage } from '../features/placeholder/PlaceholderPage'
+import { BenchPage } from '../features/bench/BenchPage'
+import { QuantizePage } from '../features/quantize/QuantizePage'
 import { RunsPage } from '../features/runs/RunsPage'
 import { SweepsPage } from '../features/sweeps/SweepsPage'
 import { TracesPage } from '../features/traces/TracesPage'
@@ -28,7 +29,6 @@ export function App() {
     return off
   }, [setSystem])
 
-  const info = PAGES.find((p) => p.id === page)!
   return (
     <div className="app">
       <nav className="sidebar" aria-label="Main">
@@ -55,8 +55,10 @@ export function App() {
           <TracesPage />
         ) : page === 'sweeps' ? (
           <SweepsPage />
+        ) : page === 'quantize' ? (
+          <QuantizePage />
         ) : (
-          <PlaceholderPage page={info} />
+          <BenchPage />
         )}
       </main>
       <StatusBar />

@@ -3,6 +3,7 @@ import { api } from '../lib/api'
 import { useFinetuneStore } from '../features/finetune/store'
 import { useLibraryStore } from '../features/library/store'
 import { useRunsStore } from '../features/runs/store'
+import { useJobResults } from './job-results'
 import { useAppStore } from './store'
 
 // How long a finished job's bar stays visible.
@@ -32,6 +33,7 @@ export function wireEvents(): () => void {
         break
       case 'job.status':
         useFinetuneStore.getState().onStatus(e.payload.runId, e.payload.status, e.payload.error)
+        useJobResults.getState().onStatus(e.payload.runId, e.payload.status, e.payload.error)
         if (e.payload.status === 'running') app.upsertJob(e.payload.runId, { status: 'running' })
         else {
           app.upsertJob(e.payload.runId, { status: e.payload.status, etaSeconds: 0 })

@@ -1,10 +1,9 @@
-// The workbench's pages, in navigation order. Placeholders say what is coming.
+// The workbench's pages, in navigation order.
 export type PageId = 'home' | 'models' | 'datasets' | 'finetune' | 'quantize' | 'sweeps' | 'benchmarks' | 'traces' | 'runs'
 
 export interface PageInfo {
   id: PageId
   label: string
-  coming?: string
 }
 
 export const PAGES: PageInfo[] = [
@@ -12,17 +11,9 @@ export const PAGES: PageInfo[] = [
   { id: 'models', label: 'Models' },
   { id: 'datasets', label: 'Datasets' },
   { id: 'finetune', label: 'Fine-tune' },
-  {
-    id: 'quantize',
-    label: 'Quantize',
-    coming: 'int8 and nf4 (with double quantization) models, their size and accuracy side by side, and exports to safetensors, PEFT adapters and ONNX.',
-  },
+  { id: 'quantize', label: 'Quantize & export' },
   { id: 'sweeps', label: 'Sweeps' },
-  {
-    id: 'benchmarks',
-    label: 'Benchmarks',
-    coming: 'Latency × size × accuracy matrices by batch size, measured side by side with ONNX Runtime and PyTorch.',
-  },
+  { id: 'benchmarks', label: 'Benchmarks' },
   { id: 'traces', label: 'Traces' },
   { id: 'runs', label: 'Runs' },
 ]

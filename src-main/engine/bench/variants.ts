@@ -11,8 +11,8 @@ import { onnxLogits, openOnnx } from '../export/onnx-run'
 import { isQuantizableLinear, POOLER_WEIGHT } from '../quant/policy'
 import { nf4Base } from '../quant/qlora-base'
 
-export const BENCH_VARIANTS = ['native-fp32', 'native-fp32-naive', 'native-int8', 'native-nf4', 'ort-fp32', 'ort-int8'] as const
-export type BenchVariant = (typeof BENCH_VARIANTS)[number]
+export { BENCH_VARIANTS, type BenchVariant } from '../../contract/bench'
+import type { BenchVariant } from '../../contract/bench'
 
 export interface Runner {
   run(batch: Batch): Promise<Float32Array>

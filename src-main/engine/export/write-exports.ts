@@ -7,8 +7,8 @@ import { writeFolderAtomic } from './atomic-folder'
 import { tokenizerFiles, type ExportSource } from './export-source'
 import { bertToOnnx, type OnnxWeights } from './onnx-export'
 
-export const EXPORT_FORMATS = ['merged', 'peft', 'onnx', 'onnx-int8', 'onnx-int4'] as const
-export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+export { EXPORT_FORMATS, type ExportFormat } from '../../contract/export'
+
 
 // config.json of the exported classifier: the base's, with the head's label count and no quantization.
 function classifierConfig(src: ExportSource): Record<string, unknown> {
