@@ -4,6 +4,7 @@
 // from MRPC dev sentences), printing the dev curve. Exits 1 below --target.
 //   npx tsx scripts/learn-synthetic.ts [--steps 1500] [--lr 3e-4] [--words 6] [--train 48000] [--batch 32]
 //                                      [--dropout 0.1] [--schedule linear] [--warmup 0.1] [--beta2 0.999] [--target 0.95]
+//                                      [--out DIR]: keep the trained model (DIR/model) and the task (DIR/data)
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,6 +13,8 @@ import { initRandomCheckpoint } from '../src-main/engine/bert/init-checkpoint'
 import { loadGlue } from '../src-main/engine/data/glue'
 import { WordPieceTokenizer } from '../src-main/engine/tokenizer/wordpiece'
 import type { ScheduleName } from '../src-main/engine/train/names'
+import { loadExportSource } from '../src-main/engine/export/export-source'
+import { writeMerged } from '../src-main/engine/export/write-exports'
 import { writeSyntheticParaphrase } from '../src-main/engine/train/synthetic-paraphrase'
 import { Trainer } from '../src-main/engine/train/trainer'
 
@@ -74,6 +77,13 @@ async function main() {
   const r = await trainer.run({ progress: () => {}, metric: () => {}, log: (m) => console.log(`${((Date.now() - t0) / 1000).toFixed(0)}s ${m}`) })
   const target = Number(arg('target', 0.95))
   console.log(`dev accuracy ${r.metrics.accuracy.toFixed(4)} after ${r.steps} steps (target ${target})`)
+  const out = process.argv.includes('--out') ? arg('out', '') : ''
+  const kept = r.bestCheckpoint ?? r.checkpoint
+  if (out && kept) {
+    writeMerged(loadExportSource({ checkpoint: kept }), path.join(out, 'model'), true)
+    fs.cpSync(data, path.join(out, 'data'), { recursive: true })
+    console.log(`kept the model in ${path.join(out, 'model')} and the task in ${path.join(out, 'data')}`)
+  }
   fs.rmSync(work, { recursive: true, force: true })
   process.exit(r.metrics.accuracy >= target ? 0 : 1)
 }

@@ -71,14 +71,16 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
   else be.attention_naive_forward(a.ah, a.lse, a.att_probs, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
   be.merge_heads(a.att, a.ah, c.B, c.T, c.NH, HS, false);
   linear(a.ao, a.hao, a.att, p.ao_w, p.ao_wq, p.ao_b, p.ao_A, p.ao_B, C, C, SITE_AO);
-  be.dropout_forward(a.ao_d, a.ao, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
-  be.residual_forward(a.res1, a.ao_d, x, NC);
+  // Without dropout (inference) the residual reads the dense output directly.
+  const bool drop = c.hidden_dropout > 0.f;
+  if (drop) be.dropout_forward(a.ao_d, a.ao, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
+  be.residual_forward(a.res1, drop ? a.ao_d : a.ao, x, NC);
   be.layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, a.res1, p.ln1_w, p.ln1_b, N, C, c.ln_eps);
   linear(a.i_pre, a.hi, a.ln1, p.i_w, p.i_wq, p.i_b, p.i_A, p.i_B, C, c.FF, SITE_I);
   be.gelu_forward(a.i_act, a.i_pre, (long)N * c.FF);
   linear(a.o, a.ho, a.i_act, p.o_w, p.o_wq, p.o_b, p.o_A, p.o_B, c.FF, C, SITE_O);
-  be.dropout_forward(a.o_d, a.o, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));
-  be.residual_forward(a.res2, a.o_d, a.ln1, NC);
+  if (drop) be.dropout_forward(a.o_d, a.o, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));
+  be.residual_forward(a.res2, drop ? a.o_d : a.o, a.ln1, NC);
   be.layernorm_forward(a.out, a.ln2_mean, a.ln2_rstd, a.res2, p.ln2_w, p.ln2_b, N, C, c.ln_eps);
 }
 

@@ -46,9 +46,11 @@ inline void layernorm_forward(float* out, float* mean, float* rstd, const float*
   for_rows(N, 64, [&](int n) {
     const float* x = inp + (long)n * C;
     float m = 0.f;
+#pragma omp simd reduction(+ : m)
     for (int i = 0; i < C; i++) m += x[i];
     m /= C;
     float v = 0.f;
+#pragma omp simd reduction(+ : v)
     for (int i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
     const float s = 1.f / std::sqrt(v / C + eps);
     float* o = out + (long)n * C;
@@ -166,6 +168,7 @@ inline void dropout_span(float* out, const float* in, long b, long e, float p, u
 }
 
 inline void dropout_forward(float* out, const float* inp, long n, float p, uint64_t seed) {
+  if (p <= 0.f && out == inp) return;  // identity in place (inference)
   for_chunks(n, [&](long b, long e) {
     if (p <= 0.f)
       for (long i = b; i < e; i++) out[i] = inp[i];

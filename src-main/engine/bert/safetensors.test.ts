@@ -60,6 +60,6 @@ describe('safetensors', () => {
     expect(() => parseSafetensors(overlap)).toThrow(/overlapping or gapped/)
     const notJson = Buffer.concat([Buffer.from([3, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{x:')])
     expect(() => parseSafetensors(notJson)).toThrow(/not valid JSON/)
-    expect(() => encodeSafetensors([{ name: 'w', shape: [2, 2], data: new Float32Array(3) }])).toThrow(/tensor w: shape \[2,2\] has 4 elements but data has 3/)
+    expect(() => encodeSafetensors([{ name: 'w', shape: [2, 2], data: new Float32Array(3) }])).toThrow(/tensor w: shape \[2,2\] of F32 needs 16 bytes but data has 12/)
   })
 })

@@ -64,11 +64,12 @@ export function bertToOnnx(config: BertConfig, params: Map<string, Float32Array>
       const q = k.quantizeInt8(w, OC, Cin)
       const qt = new Int8Array(q.codes.length)
       for (let o = 0; o < OC; o++) for (let c = 0; c < Cin; c++) qt[c * OC + o] = q.codes[o * Cin + c]
+      // The pattern ONNX Runtime's quantize_dynamic writes (and its fusions expect):
+      // y = Cast(MatMulInteger(xq, Wq, x_zero_point)) · (x_scale · w_scale) + b
       const [xq, xs, xzp] = g.nodeOutputs('DynamicQuantizeLinear', [x], {}, { outputs: 3 })
       const acc = g.node('MatMulInteger', [xq, g.init(`${prefix}.weight_int8_t`, [Cin, OC], qt), xzp])
-      const f = g.node('Cast', [acc], { to: DT.FLOAT })
-      const scaled = g.node('Mul', [g.node('Mul', [f, xs]), g.init(`${prefix}.weight_scale`, [OC], q.scale)])
-      return g.node('Add', [scaled, b])
+      const scale = g.node('Mul', [xs, g.init(`${prefix}.weight_scale`, [OC], q.scale)])
+      return g.node('Add', [g.node('Mul', [g.node('Cast', [acc], { to: DT.FLOAT }), scale]), b])
     }
     const q4 = quantizeInt4Blocks(w, OC, Cin)
     const y = g.node(
@@ -96,12 +97,13 @@ export function bertToOnnx(config: BertConfig, params: Map<string, Float32Array>
   emb = g.node('Add', [emb, g.node('Gather', [wtt, 'token_type_ids'])])
   let x = layerNorm(emb, 'bert.embeddings.LayerNorm')
 
-  // Key-padding mask as an additive bias (B,1,1,T): 0 for real tokens, -10000 for padding.
-  const maskF = g.node('Cast', ['attention_mask'], { to: DT.FLOAT })
-  const maskBias = g.node('Reshape', [g.node('Mul', [g.node('Sub', [g.scalar('one_f', 1), maskF]), g.scalar('mask_value', -10000)]), g.ints('mask_shape', [0, 1, 1, -1])])
+  // Key-padding mask as an additive bias (B,1,1,T): 0 for real tokens, -10000 for padding, written
+  // as Hugging Face's traced BERT does so that ONNX Runtime's attention fusion recognizes it.
+  const mask4 = g.node('Unsqueeze', [g.node('Unsqueeze', ['attention_mask', g.ints('axis1', [1])]), g.ints('axis2', [2])])
+  const maskBias = g.node('Mul', [g.node('Sub', [g.scalar('one_f', 1), g.node('Cast', [mask4], { to: DT.FLOAT })]), g.scalar('mask_value', -10000)])
   const headShape = g.ints('head_shape', [0, 0, NH, HS])
   const mergedShape = g.ints('merged_shape', [0, 0, C])
-  const invSqrt = g.scalar('attention_scale', 1 / Math.sqrt(HS))
+  const sqrtHs = g.scalar('attention_sqrt_head', Math.sqrt(HS))
   const sqrt2 = g.scalar('sqrt2', Math.SQRT2)
   const half = g.scalar('half', 0.5)
 
@@ -111,7 +113,7 @@ export function bertToOnnx(config: BertConfig, params: Map<string, Float32Array>
     const q = heads(linear(x, `${p}.attention.self.query`, C, C, true), [0, 2, 1, 3])
     const kT = heads(linear(x, `${p}.attention.self.key`, C, C, true), [0, 2, 3, 1])
     const v = heads(linear(x, `${p}.attention.self.value`, C, C, true), [0, 2, 1, 3])
-    const scores = g.node('Add', [g.node('Mul', [g.node('MatMul', [q, kT]), invSqrt]), maskBias])
+    const scores = g.node('Add', [g.node('Div', [g.node('MatMul', [q, kT]), sqrtHs]), maskBias])
     const ctx = g.node('MatMul', [g.node('Softmax', [scores], { axis: -1 }), v])
     const att = g.node('Reshape', [g.node('Transpose', [ctx], { perm: [0, 2, 1, 3] }), mergedShape])
     const ln1 = layerNorm(g.node('Add', [linear(att, `${p}.attention.output.dense`, C, C, true), x]), `${p}.attention.output.LayerNorm`)
