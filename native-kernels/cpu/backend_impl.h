@@ -1,6 +1,8 @@
 // A CPU backend built from one variant's GEMM micro-kernel, flash attention and
 // fast ops. Included last by variant_*.cpp, which define TBW_NS.
 #pragma once
+#include <unordered_map>
+
 #include "attention/flash_impl.h"
 #include "block_cache.h"
 #include "attention/naive_impl.h"
@@ -59,7 +61,7 @@ inline void column_sums(float* dbias, const float* dout, int N, int OC) {
 
 class CpuBackend final : public Backend {
  public:
-  using Int8Gemm = void (*)(float*, const float*, const int8_t*, const float*, const float*, int, int, int);
+  using Int8Gemm = void (*)(float*, const float*, const int8_t*, const float*, const float*, int, int, int, uint64_t);
   CpuBackend(const char* name, Int8Gemm int8_gemm) : name_(name), int8_gemm_(int8_gemm) {}
   const char* name() const override { return name_; }
 
@@ -72,7 +74,14 @@ class CpuBackend final : public Backend {
   void matmul_forward(float* out, const float* inp, const float* W, const float* bias, int N, int C, int OC) override {
     GemmArgs g = linear_args(out, inp, W, N, C, OC);
     g.bias = bias;
+    g.b_packed = packed_weight(W, C, OC);
     Gemm::run(g);
+  }
+
+  void set_frozen_weights(uint64_t token) override {
+    if (token == frozen_) return;
+    packed_.clear();
+    frozen_ = token;
   }
 
   void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* W, int N,
@@ -91,7 +100,7 @@ class CpuBackend final : public Backend {
   }
 
   void matmul_quant_forward(float* out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) override {
-    if (w.kind == QuantKind::Int8) return int8_gemm_(out, inp, w.codes, w.scale, bias, N, C, OC);
+    if (w.kind == QuantKind::Int8) return int8_gemm_(out, inp, w.codes, w.scale, bias, N, C, OC, frozen_);
     // nf4: dequantize ROWS output channels at a time into a bounded buffer, GEMM them into their columns
     constexpr int ROWS = 128;
     float* buf = scratch(5, (size_t)ROWS * C);
@@ -252,6 +261,24 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  // W (OC,C) in the forward GEMM's packed B layout, packed on first use while weights are frozen.
+  const float* packed_weight(const float* W, int C, int OC) {
+    if (!frozen_ || C > Gemm::KC_SINGLE) return nullptr;
+    PackedWeight& e = packed_[W];
+    if (e.OC != OC || e.C != C) {
+      const int panels = (OC + Gemm::NR - 1) / Gemm::NR;
+      Gemm::pack_b(linear_args(nullptr, nullptr, W, 0, C, OC), e.buf.get((size_t)panels * C * Gemm::NR), panels, 0, C);
+      e.OC = OC, e.C = C;
+    }
+    return e.buf.get(0);
+  }
+
+  struct PackedWeight {
+    int OC = 0, C = 0;
+    AlignedBuffer buf;
+  };
+  uint64_t frozen_ = 0;
+  std::unordered_map<const float*, PackedWeight> packed_;
   const char* name_;
   Int8Gemm int8_gemm_;
   BlockCache blocks_;

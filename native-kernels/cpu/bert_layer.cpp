@@ -2,8 +2,10 @@
 #include "tbw/bert_layer.h"
 
 #include <algorithm>
+#include <string>
 
 #include "tbw/carve.h"
+#include "tbw/profiler.h"
 #include "tbw/rng.h"
 
 namespace tbw {
@@ -13,6 +15,28 @@ namespace {
 // The dropout sites of a layer step draw from distinct streams.
 enum Site { SITE_Q = 1, SITE_K, SITE_V, SITE_ATTN, SITE_HIDDEN1, SITE_HIDDEN2, SITE_AO, SITE_I, SITE_O };
 uint64_t site_seed(uint64_t seed, Site s) { return splitmix64(seed * 16 + s); }
+
+const char* site_name(Site s) {
+  switch (s) {
+    case SITE_Q: return "query";
+    case SITE_K: return "key";
+    case SITE_V: return "value";
+    case SITE_AO: return "attention.output.dense";
+    case SITE_I: return "intermediate.dense";
+    case SITE_O: return "output.dense";
+    default: return "attention";
+  }
+}
+
+// "layerN.<what>": the profiler's event name for an op of this layer.
+std::string op_name(const BertLayerConfig& c, const char* what) { return profiling() ? "layer" + std::to_string(c.index) + "." + what : std::string(); }
+
+// A linear layer's multiply-adds x2: the base product (skipped for a frozen base's weight
+// gradient) and the LoRA adapter.
+double linear_flops(const BertLayerConfig& c, int Cin, int Cout, bool lora, bool backward, bool dweight) {
+  const double N = (double)c.B * c.T, base = 2 * N * Cin * Cout, adapter = lora ? 2 * N * c.lora_r * (Cin + Cout) : 0;
+  return backward ? base * (dweight ? 2 : 1) + 2 * adapter : base + adapter;
+}
 
 size_t scratch_floats(const BertLayerConfig& c) {
   const size_t N = (size_t)c.B * c.T;
@@ -46,10 +70,14 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
                         const uint8_t* mask) {
   const int N = c.B * c.T, C = c.C, HS = C / c.NH;
   const long NC = (long)N * C;
+  ProfileScope layer_prof("layer", profiling() ? "layer" + std::to_string(c.index) : std::string(), 0, c.B, c.T, C);
   // A linear layer, with LoRA when this module has an adapter. A quantized weight runs its own GEMM,
   // or under LoRA (QLoRA) is dequantized for the base product.
   auto linear = [&](float* out, float* h, const float* in, const float* w, const QuantWeight& qw, const float* b, const float* A,
                     const float* Bm, int Cin, int Cout, Site site) {
+    const bool lora = c.lora_r > 0 && A;
+    ProfileScope prof(lora ? "lora" : qw.kind != QuantKind::None ? "matmul_quant" : "matmul", op_name(c, site_name(site)),
+                      linear_flops(c, Cin, Cout, lora, false, false), N, Cin, Cout);
     if (qw.kind != QuantKind::None) {
       if (!(c.lora_r > 0 && A)) return be.matmul_quant_forward(out, in, qw, b, N, Cin, Cout);
       be.dequantize_weight(a.wdeq, qw, Cout, Cin);
@@ -63,23 +91,37 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
   linear(a.q, a.hq, x, p.q_w, p.q_wq, p.q_b, p.q_A, p.q_B, C, C, SITE_Q);
   linear(a.k, a.hk, x, p.k_w, p.k_wq, p.k_b, p.k_A, p.k_B, C, C, SITE_K);
   linear(a.v, a.hv, x, p.v_w, p.v_wq, p.v_b, p.v_A, p.v_B, C, C, SITE_V);
-  be.split_heads(a.qh, a.q, c.B, c.T, c.NH, HS, false);
-  be.split_heads(a.kh, a.k, c.B, c.T, c.NH, HS, false);
-  be.split_heads(a.vh, a.v, c.B, c.T, c.NH, HS, false);
+  {
+    ProfileScope prof("split_heads", op_name(c, "split_heads"), 0, c.B, c.T, c.NH, HS);
+    be.split_heads(a.qh, a.q, c.B, c.T, c.NH, HS, false);
+    be.split_heads(a.kh, a.k, c.B, c.T, c.NH, HS, false);
+    be.split_heads(a.vh, a.v, c.B, c.T, c.NH, HS, false);
+  }
   const AttentionShape s{c.B, c.NH, c.T, HS};
-  if (c.flash) be.attention_forward(a.ah, a.lse, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
-  else be.attention_naive_forward(a.ah, a.lse, a.att_probs, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
+  const double att_flops = 4.0 * c.B * c.NH * (double)c.T * c.T * HS;
+  {
+    ProfileScope prof(c.flash ? "flash_attention" : "attention", op_name(c, "attention"), att_flops, c.B, c.NH, c.T, HS);
+    if (c.flash) be.attention_forward(a.ah, a.lse, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
+    else be.attention_naive_forward(a.ah, a.lse, a.att_probs, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
+  }
   be.merge_heads(a.att, a.ah, c.B, c.T, c.NH, HS, false);
   linear(a.ao, a.hao, a.att, p.ao_w, p.ao_wq, p.ao_b, p.ao_A, p.ao_B, C, C, SITE_AO);
   // Without dropout (inference) the residual reads the dense output directly.
   const bool drop = c.hidden_dropout > 0.f;
   if (drop) be.dropout_forward(a.ao_d, a.ao, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
-  be.residual_forward(a.res1, drop ? a.ao_d : a.ao, x, NC);
-  be.layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, a.res1, p.ln1_w, p.ln1_b, N, C, c.ln_eps);
+  {
+    ProfileScope prof("layernorm", op_name(c, "attention.output.LayerNorm"), 0, N, C);
+    be.residual_forward(a.res1, drop ? a.ao_d : a.ao, x, NC);
+    be.layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, a.res1, p.ln1_w, p.ln1_b, N, C, c.ln_eps);
+  }
   linear(a.i_pre, a.hi, a.ln1, p.i_w, p.i_wq, p.i_b, p.i_A, p.i_B, C, c.FF, SITE_I);
-  be.gelu_forward(a.i_act, a.i_pre, (long)N * c.FF);
+  {
+    ProfileScope prof("gelu", op_name(c, "gelu"), 0, N, c.FF);
+    be.gelu_forward(a.i_act, a.i_pre, (long)N * c.FF);
+  }
   linear(a.o, a.ho, a.i_act, p.o_w, p.o_wq, p.o_b, p.o_A, p.o_B, c.FF, C, SITE_O);
   if (drop) be.dropout_forward(a.o_d, a.o, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));
+  ProfileScope prof("layernorm", op_name(c, "output.LayerNorm"), 0, N, C);
   be.residual_forward(a.res2, drop ? a.o_d : a.o, a.ln1, NC);
   be.layernorm_forward(a.out, a.ln2_mean, a.ln2_rstd, a.res2, p.ln2_w, p.ln2_b, N, C, c.ln_eps);
 }
@@ -88,6 +130,7 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
                          BertLayerActs& a, const float* x, const uint8_t* mask, const float* dout, float* dx) {
   const int N = c.B * c.T, C = c.C, HS = C / c.NH;
   const long NC = (long)N * C, NF = (long)N * c.FF;
+  ProfileScope layer_prof("layer_backward", profiling() ? "layer" + std::to_string(c.index) + " backward" : std::string(), 0, c.B, c.T, C);
   be.fill_zero(a.scratch, scratch_floats(c) * sizeof(float));
   Carve mem(a.scratch);
   auto take = [&](long n) { return mem.take(n); };
@@ -104,6 +147,8 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   // A linear layer's backward: LoRA's (never dW of the frozen base) when it has an adapter.
   auto linear_back = [&](float* din, const float* d, const float* in, const float* w, const QuantWeight& qw, const float* A,
                          const float* Bm, const float* h, float* gw, float* gb, float* gA, float* gB, int Cin, int Cout, Site site) {
+    ProfileScope prof(c.lora_r > 0 && A ? "lora_backward" : "matmul_backward", profiling() ? op_name(c, site_name(site)) + " backward" : "",
+                      linear_flops(c, Cin, Cout, c.lora_r > 0 && A, true, gw != nullptr && qw.kind == QuantKind::None), N, Cin, Cout);
     if (qw.kind != QuantKind::None) {  // a quantized base is frozen: only its input gradient
       be.dequantize_weight(a.wdeq, qw, Cout, Cin);
       w = a.wdeq;
@@ -126,11 +171,16 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   linear_back(d_att, d_ao, a.att, p.ao_w, p.ao_wq, p.ao_A, p.ao_B, a.hao, g.ao_w, g.ao_b, g.ao_A, g.ao_B, C, C, SITE_AO);
   be.split_heads(d_ah, d_att, c.B, c.T, c.NH, HS, false);
   const AttentionShape sh{c.B, c.NH, c.T, HS};
-  if (c.flash)
-    be.attention_backward(dqh, dkh, dvh, d_ah, a.qh, a.kh, a.vh, a.ah, a.lse, mask, sh, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
-  else
-    be.attention_naive_backward(dqh, dkh, dvh, d_ah, a.qh, a.kh, a.vh, a.att_probs, mask, sh, c.attn_dropout,
-                                site_seed(c.seed, SITE_ATTN));
+  {
+    // flash recomputes QKᵀ: 5 products of 2·T²·HS per head; naive keeps P: 4
+    ProfileScope prof(c.flash ? "flash_attention_backward" : "attention_backward", profiling() ? op_name(c, "attention") + " backward" : "",
+                      (c.flash ? 10.0 : 8.0) * c.B * c.NH * (double)c.T * c.T * HS, c.B, c.NH, c.T, HS);
+    if (c.flash)
+      be.attention_backward(dqh, dkh, dvh, d_ah, a.qh, a.kh, a.vh, a.ah, a.lse, mask, sh, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
+    else
+      be.attention_naive_backward(dqh, dkh, dvh, d_ah, a.qh, a.kh, a.vh, a.att_probs, mask, sh, c.attn_dropout,
+                                  site_seed(c.seed, SITE_ATTN));
+  }
   be.merge_heads(dq, dqh, c.B, c.T, c.NH, HS, false);
   be.merge_heads(dk, dkh, c.B, c.T, c.NH, HS, false);
   be.merge_heads(dv, dvh, c.B, c.T, c.NH, HS, false);

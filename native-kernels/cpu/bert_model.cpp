@@ -1,7 +1,10 @@
 // BertForSequenceClassification forward/backward as Backend calls.
 #include "tbw/bert_model.h"
 
+#include <optional>
+
 #include "tbw/carve.h"
+#include "tbw/profiler.h"
 #include "tbw/rng.h"
 
 namespace tbw {
@@ -19,6 +22,7 @@ BertLayerConfig layer_config(const BertModelConfig& c, int B, int T, int layer) 
   lc.seed = c.seed * 1000 + layer + 1;
   lc.flash = c.flash;
   lc.quantized = c.quantized;
+  lc.index = layer;
   return lc;
 }
 
@@ -50,15 +54,19 @@ float bert_model_forward(Backend& be, const BertModelConfig& c, const BertModelP
                          const int32_t* ids, const int32_t* token_type, const uint8_t* mask, const int32_t* labels,
                          const float* targets) {
   const int B = a.B, T = a.T, N = B * T, C = c.C;
+  ProfileScope step_prof("forward", "forward", 0, B, T, C);
+  std::optional<ProfileScope> emb_prof(std::in_place, "embeddings", "embeddings", 0, B, T, C);
   if (p.wte_codes) be.embeddings_int8_forward(a.emb, ids, token_type, p.wte_codes, p.wte_scale, p.wpe, p.wtt, B, T, C);
   else be.embeddings_forward(a.emb, ids, token_type, p.wte, p.wpe, p.wtt, B, T, C);
   be.layernorm_forward(a.x0, a.emb_mean, a.emb_rstd, a.emb, p.emb_ln_w, p.emb_ln_b, N, C, c.ln_eps);
   be.dropout_forward(a.x0, a.x0, (long)N * C, c.hidden_dropout, splitmix64(c.seed * 1000));
+  emb_prof.reset();
   const float* x = a.x0;
   for (int l = 0; l < c.layers; l++) {
     bert_layer_forward(be, layer_config(c, B, T, l), p.layers[l], *a.layers[l], x, mask);
     x = a.layers[l]->out;
   }
+  ProfileScope head_prof("head", "pooler + classifier + loss", 2.0 * B * C * (C + c.labels), B, C, c.labels);
   be.copy_rows(a.cls, x, B, C, C, (long)T * C, false);  // [CLS] = token 0 of each sequence
   be.matmul_forward(a.pool_pre, a.cls, p.pool_w, p.pool_b, B, C, C);
   be.tanh_forward(a.pooled, a.pool_pre, (long)B * C);
@@ -72,6 +80,7 @@ void bert_model_backward(Backend& be, const BertModelConfig& c, const BertModelP
                          const int32_t* labels, const float* targets) {
   const int B = a.B, T = a.T, N = B * T, C = c.C;
   const long NC = (long)N * C;
+  ProfileScope step_prof("backward", "backward", 0, B, T, C);
   be.fill_zero(a.scratch, scratch_floats(c, B, T) * sizeof(float));
   Carve mem(a.scratch);
   auto take = [&](size_t n) { return mem.take(n); };

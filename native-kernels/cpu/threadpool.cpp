@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "tbw/profiler.h"
 #include "tbw_kernels.h"
 
 namespace tbw {
@@ -70,8 +71,14 @@ class Pool {
     workers_.clear();
   }
 
+  // A pool worker's share of a parallel region is one "pool" event on its own track when
+  // profiling (the caller's share lies inside the op's own event).
   void work(int thread) {
-    for (int t; (t = next_.fetch_add(1)) < n_tasks_;) (*fn_)(t, thread);
+    const bool prof = thread > 0 && profiling();
+    const int64_t t0 = prof ? profiler_now_ns() : 0;
+    int done = 0;
+    for (int t; (t = next_.fetch_add(1)) < n_tasks_; done++) (*fn_)(t, thread);
+    if (prof && done) profiler_record({profiler_current_op(), "pool", t0, profiler_now_ns() - t0, thread, 0, {done, 0, 0, 0}});
   }
 
   void loop(int thread) {

@@ -8,6 +8,7 @@ void register_kernel_bindings(Napi::Env env, Napi::Object exports);
 void register_model_bindings(Napi::Env env, Napi::Object exports);
 void register_optim_bindings(Napi::Env env, Napi::Object exports);
 void register_quant_bindings(Napi::Env env, Napi::Object exports);
+void register_profiler_bindings(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -89,6 +90,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_model_bindings(env, exports);
   register_optim_bindings(env, exports);
   register_quant_bindings(env, exports);
+  register_profiler_bindings(env, exports);
   return exports;
 }
 

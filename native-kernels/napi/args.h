@@ -43,6 +43,7 @@ inline tbw::Backend& backend_arg(const Napi::CallbackInfo& info, size_t i) {
   const std::string name = str(info, i, "backend");
   tbw::Backend* be = tbw::cpu_backend(name.c_str());
   if (!be) throw Napi::Error::New(info.Env(), "backend '" + name + "' is not available on this CPU or build");
+  be->set_frozen_weights(0);  // single-kernel calls never reuse bertStep's packed weights
   return *be;
 }
 

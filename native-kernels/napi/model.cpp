@@ -203,6 +203,8 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
     k.be = be, k.B = B, k.T = T, k.layers = c.layers, k.C = c.C, k.FF = c.FF, k.labels = c.labels, k.lora = c.lora_r;
     k.flash = c.flash, k.quantized = c.quantized;
   }
+  // A caller that promises its fp32 weights stay as they are (inference) passes a token.
+  be->set_frozen_weights((uint64_t)num(o, "frozenWeights", 0));
   const float loss = tbw::bert_model_forward(*be, c, p, *k.acts, ids, tt, mask, labels, targets);
   be->download(logits_out, k.acts->logits, (size_t)B * c.labels * sizeof(float));
   if (train) tbw::bert_model_backward(*be, c, p, g, *k.acts, ids, tt, mask, labels, targets);

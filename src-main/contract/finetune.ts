@@ -50,6 +50,11 @@ export const FinetuneParams = z
     limitTrain: z.number().int().min(1).optional(), // use only the first N training examples (quick runs)
     limitEval: z.number().int().min(1).optional(),
     resumeFrom: path.optional(), // a checkpoint-<step> folder of an earlier run
+    // Profiling, as torch.profiler's schedule: skip `profileWait` steps, run `profileWarmup` with the
+    // profiler on (discarded), record `profileActive` (0: off) into a Chrome trace of the run.
+    profileWait: z.number().int().min(0).default(1),
+    profileWarmup: z.number().int().min(0).default(1),
+    profileActive: z.number().int().min(0).max(100).default(0),
   })
   .strict()
 

@@ -27,6 +27,7 @@ export interface BertStepConfig {
   attentionDropout?: number
   seed?: number
   flashAttention?: boolean // default true; false: naive attention (materialized softmax)
+  frozenWeights?: number // a token: the fp32 weights will not change while it is passed (inference), so the kernels keep them packed
 }
 
 // Quantized weights (napi/quant_args.h, formats in native-kernels/include/tbw/quant.h).
@@ -46,6 +47,17 @@ export type QuantLinearName = 'query' | 'key' | 'value' | 'attentionOutput' | 'i
 export interface BertStepQuant {
   layers: Partial<Record<QuantLinearName, QuantWeight>>[]
   wordEmbeddings?: Int8Weight
+}
+
+// One event of the kernels' profiler (native-kernels/include/tbw/profiler.h).
+export interface ProfilerEvent {
+  name: string
+  op: string
+  startNs: number
+  durNs: number
+  thread: number // 0: the calling thread; 1..: pool worker
+  flops: number
+  dims: number[]
 }
 
 export interface AdamWHyper {
@@ -177,6 +189,9 @@ export interface NativeKernels {
   sgdUpdate(backend: KernelVariant, p: F32, g: F32, buf: F32OrNull, h: SgdHyper): void
   // Global L2 norm of all gradients; scales them to maxNorm when above it (maxNorm <= 0: only measures).
   clipGradNorm(backend: KernelVariant, grads: F32[], maxNorm: number): number
+  profilerStart(): void // clears and enables recording
+  profilerStop(): ProfilerEvent[] // disables it and returns the events
+  profilerNowNs(): number
   setThreads(n: number): number
   threads(): number
 }

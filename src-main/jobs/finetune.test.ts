@@ -133,6 +133,20 @@ describe('fine-tune jobs', () => {
     expect(sum.trainable_params).toBe(119_808 + 312 + 1) // LoRA q/k/v + a one-output classifier
   }, 120_000)
 
+  it('profiles a window of steps into a Chrome trace artifact and an operator summary', async () => {
+    const { runId } = await services.call('jobs.start', { kind: 'finetune', params: quick({ maxSteps: 4, evalEvery: 0, saveEvery: 0, profileWait: 1, profileWarmup: 1, profileActive: 2 }) })
+    expect(await finish(runId)).toMatchObject({ status: 'completed' })
+    const sum = (await services.call('runs.get', { id: runId })).summary as { profile: { trace: string; ops: { name: string; calls: number; gflops_per_s: number | null }[] } }
+    expect(fs.existsSync(sum.profile.trace)).toBe(true)
+    const trace = JSON.parse(fs.readFileSync(sum.profile.trace, 'utf8')) as { traceEvents: { ph: string; name: string }[] }
+    expect(trace.traceEvents.filter((e) => e.ph === 'B').map((e) => e.name)).toEqual(['train step 3', 'train step 4'])
+    const lora = sum.profile.ops.find((o) => o.name === 'lora')!
+    expect(lora.calls).toBe(2 * 2 * 4 * 3 + 4 * 3) // 2 steps x 2 micro-batches x 4 layers x q/k/v, and the final evaluation (one batch)
+    expect(lora.gflops_per_s).toBeGreaterThan(0)
+    const artifacts = await services.call('runs.artifacts', { runId })
+    expect(artifacts.some((a: { kind: string }) => a.kind === 'trace')).toBe(true)
+  }, 120_000)
+
   it('LoRA on all six linear layers trains PEFT\'s parameter count; QLoRA on the nf4 base trains the seed\'s 120,434', async () => {
     const targetModules = ['query', 'key', 'value', 'attention.output.dense', 'intermediate.dense', 'output.dense'] as const
     const all = (await services.call('jobs.start', { kind: 'finetune', params: quick({ targetModules: [...targetModules], maxSteps: 2, evalEvery: 0, saveEvery: 0 }) })).runId

@@ -6,10 +6,12 @@ import path from 'node:path'
 import type { FinetuneParams } from '../contract/finetune'
 import { loadKernels } from '../engine/addon'
 import { loadCheckpoint } from '../engine/bert/checkpoint'
+import { writeFileAtomic } from '../engine/bert/safetensors'
 import { loadFolderSplit, openDatasetFolder } from '../engine/data/dataset-folder'
 import type { LoadedSplit } from '../engine/data/examples'
 import { glueTask } from '../engine/data/tasks'
 import { cachedGlueDir } from '../engine/hub/hub'
+import { StepProfiler } from '../engine/profiler/step-profiler'
 import { WordPieceTokenizer } from '../engine/tokenizer/wordpiece'
 import type { LoraTarget } from '../engine/train/names'
 import { Trainer, type TrainSettings } from '../engine/train/trainer'
@@ -71,6 +73,7 @@ export async function runFinetune(ctx: JobContext, p: FinetuneParams): Promise<R
   ctx.log(`trainable params: ${trainer.trainableParams.toLocaleString('en-US')} of ${trainer.totalParams.toLocaleString('en-US')} (${p.method})`)
   ctx.log(`padding: ${(100 * trainer.paddingWaste()).toFixed(1)}% of processed tokens (dynamic padding${p.bucketing ? ', length-bucketed' : ''})`)
   ctx.progress(0, `step 0/${trainer.totalSteps}`)
+  const profiler = p.profileActive > 0 ? new StepProfiler({ wait: p.profileWait, warmup: p.profileWarmup, active: p.profileActive }) : null
   const r = await trainer.run(
     {
       progress: (f, m) => ctx.progress(f, m),
@@ -78,10 +81,13 @@ export async function runFinetune(ctx: JobContext, p: FinetuneParams): Promise<R
       log: (m) => ctx.log(m),
       checkpointSaved: (dir) => ctx.artifact('checkpoint', dir),
       shouldStop: () => ctx.checkpoint(),
+      profiler: profiler ?? undefined,
     },
     p.resumeFrom,
   )
+  const profile = profiler ? writeProfile(ctx, profiler, p) : undefined
   return {
+    ...(profile ? { profile } : {}),
     run_id: ctx.runId,
     trainable_params: r.trainableParams,
     total_params: r.totalParams,
@@ -92,4 +98,19 @@ export async function runFinetune(ctx: JobContext, p: FinetuneParams): Promise<R
     best_checkpoint: r.bestCheckpoint,
     stopped_early: r.stoppedEarly,
   }
+}
+
+// The recorded window as a Chrome trace beside the run (an artifact the Traces page and Perfetto
+// open) and its operator summary in the run's summary.
+function writeProfile(ctx: JobContext, profiler: StepProfiler, p: FinetuneParams): Record<string, unknown> {
+  if (!profiler.finished) {
+    ctx.log(`profiling recorded nothing: the run had fewer than ${p.profileWait + p.profileWarmup + p.profileActive} steps (wait + warmup + active)`, 'warn')
+    return { trace: null, ops: [] }
+  }
+  const file = path.join(ctx.runDir, 'profile.trace.json')
+  writeFileAtomic(file, JSON.stringify(profiler.chromeTrace({ run_id: ctx.runId, method: p.method, batch_size: p.batchSize })))
+  ctx.artifact('trace', file)
+  const ops = profiler.opSummary()
+  ctx.log(`profile of ${p.profileActive} steps written to ${file}; top op ${ops[0]?.name ?? '-'}`)
+  return { trace: file, schedule: profiler.schedule, ops }
 }

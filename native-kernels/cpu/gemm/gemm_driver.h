@@ -106,7 +106,8 @@ struct GemmDriver {
     for (int k0 = k_begin; k0 < k_end; k0 += kc_even) {
       const int kc = std::min(kc_even, k_end - k0);
       const bool first = k0 == k_begin;
-      pack_b(g, b_pack, n_panels, k0, kc);
+      if (g.b_packed && k_blocks == 1 && K == g.K) b_pack = const_cast<float*>(g.b_packed);
+      else pack_b(g, b_pack, n_panels, k0, kc);
       parallel_for(m_blocks * n_chunks, [&](int task, int) {
         const int mb = task / n_chunks, nc = task % n_chunks;
         const int m0 = mb * MC, mc = std::min(MC, g.M - m0);

@@ -15,6 +15,7 @@
 #pragma once
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 #include <vector>
 
 #include "tbw/quant.h"
@@ -22,9 +23,16 @@
 
 namespace tbw {
 
+// The packed panels of frozen weights (see CpuBackend::set_frozen_weights), per kernel type.
+template <class K>
+struct FrozenPanels {
+  uint64_t token = 0;
+  std::unordered_map<const int8_t*, std::vector<typename K::Pack>> panels;
+};
+
 template <class K>
 void int8_gemm_packed(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C,
-                      int OC) {
+                      int OC, uint64_t frozen) {
   using Act = typename K::Act;
   using Pack = typename K::Pack;
   const int Ck = (C + K::KSTEP - 1) / K::KSTEP * K::KSTEP;
@@ -43,7 +51,18 @@ void int8_gemm_packed(float* out, const float* inp, const int8_t* codes, const f
   parallel_for((N + ROWS - 1) / ROWS, [&](int t, int) {
     for (int n = t * ROWS; n < std::min(N, (t + 1) * ROWS); n++) XS[n] = K::quantize(A + (size_t)n * Ck, &XSUM[n], inp + (long)n * C, C, Ck);
   });
-  parallel_for(panels, [&](int g, int) { K::pack(W + (size_t)g * Ck * K::NR, codes, g, C, Ck, OC); });
+  if (frozen) {
+    static FrozenPanels<K> cache;
+    if (cache.token != frozen) cache.panels.clear(), cache.token = frozen;
+    auto& kept = cache.panels[codes];
+    if (kept.size() != (size_t)panels * Ck * K::NR) {
+      kept.resize((size_t)panels * Ck * K::NR);
+      parallel_for(panels, [&](int g, int) { K::pack(kept.data() + (size_t)g * Ck * K::NR, codes, g, C, Ck, OC); });
+    }
+    W = kept.data();
+  } else {
+    parallel_for(panels, [&](int g, int) { K::pack(W + (size_t)g * Ck * K::NR, codes, g, C, Ck, OC); });
+  }
 
   // Tasks: blocks of 48 tokens x 6 panels, so both threads get work even at batch 1.
   constexpr int NB = 48;

@@ -9,7 +9,7 @@
 namespace tbw {
 
 void int8_gemm_portable(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C,
-                        int OC) {
+                        int OC, uint64_t) {
   constexpr int ROWS = 8;
   parallel_for((N + ROWS - 1) / ROWS, [&](int t, int) {
     std::vector<int8_t> q(C);

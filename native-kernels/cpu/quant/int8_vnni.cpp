@@ -92,8 +92,8 @@ struct VnniKernel {
 
 }  // namespace
 
-void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC) {
-  int8_gemm_packed<VnniKernel>(out, inp, codes, scale, bias, N, C, OC);
+void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC, uint64_t frozen) {
+  int8_gemm_packed<VnniKernel>(out, inp, codes, scale, bias, N, C, OC, frozen);
 }
 
 bool int8_vnni_supported() {
@@ -106,7 +106,7 @@ bool int8_vnni_supported() {
 #else  // built without VNNI flags (a non-x86 build): reported unsupported, never called
 
 namespace tbw {
-void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC) {
+void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC, uint64_t) {
   int8_gemm_portable(out, inp, codes, scale, bias, N, C, OC);
 }
 bool int8_vnni_supported() { return false; }

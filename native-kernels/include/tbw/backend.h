@@ -28,6 +28,10 @@ class Backend {
 
   virtual void fill_zero(void* p, size_t bytes) = 0;
 
+  // Until called with another token, the fp32 weights given to matmul_forward do not change
+  // (inference), so the backend may keep them in its GEMM's packed layout. 0: they may change.
+  virtual void set_frozen_weights(uint64_t token) { (void)token; }
+
   // ---- linear layers -----------------------------------------------------------------------
   // inp (N,C), weight (OC,C), bias (OC) or null -> out (N,OC)
   virtual void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int N, int C, int OC) = 0;

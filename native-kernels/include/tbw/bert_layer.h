@@ -20,6 +20,7 @@ struct BertLayerConfig {
   uint64_t seed = 0;  // dropout masks for this layer and step
   bool flash = true;  // flash attention; false: naive attention keeping softmax(QKᵀ) (B,NH,T,T)
   bool quantized = false;  // some linear weights are quantized: keeps room to dequantize one for LoRA (QLoRA)
+  int index = 0;           // the layer's number (profiler event names)
 };
 
 // Parameter names follow Hugging Face: attention.self.{query,key,value},

@@ -18,6 +18,9 @@ struct GemmArgs {
   float alpha = 1.f;
   bool accumulate = false;      // C += alpha·A·B instead of C = alpha·A·B
   const float* bias = nullptr;  // (N), added once
+  // B already packed by the variant's driver for the whole K in one block (see CpuBackend's
+  // frozen weights); null: packed per call.
+  const float* b_packed = nullptr;
 };
 
 void sgemm_ref(const GemmArgs& g);     // plain triple loop, double accumulation: the oracle

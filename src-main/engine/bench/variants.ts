@@ -39,7 +39,7 @@ export async function makeRunner(variant: BenchVariant, config: BertConfig, para
   }
   k.setThreads(threads)
   const quantized = variant === 'native-int8' ? int8Linears(config, params, labels) : variant === 'native-nf4' ? nf4Base(config, params, labels) : new Map<string, QuantWeight>()
-  const model = new BertClassifier(config, params, backend, null, labels, quantized)
+  const model = new BertClassifier(config, params, backend, null, labels, quantized).freezeWeights()
   const attention = variant === 'native-fp32-naive' ? 'naive' : 'flash'
   let weightBytes = fp32Bytes
   for (const [name, w] of quantized) {

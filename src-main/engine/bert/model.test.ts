@@ -96,3 +96,12 @@ describe('bertStep argument checks', () => {
     expect(() => loadKernels().bertStep('ref', { vocab: 50, maxPos: 16, typeVocab: 2, hidden: 64, heads: 4, intermediate: 128, layers: 2, labels: 2 }, model.params.slice(1), null, batch.ids, batch.tokenTypes, batch.mask, null, B, T, null, null, new Float32Array(6))).toThrow(/params has 40 tensors, the config needs 41/)
   })
 })
+
+describe.each(backends)('BertClassifier[%s] frozen for inference', (backend) => {
+  it('keeps packed weights between calls with identical logits, and refuses to train', () => {
+    const plain = new BertClassifier(config, params(), backend).forward(batch).logits
+    const frozen = new BertClassifier(config, params(), backend).freezeWeights()
+    for (let i = 0; i < 3; i++) expect(Array.from(frozen.forward(batch).logits)).toEqual(Array.from(plain))
+    expect(() => frozen.trainStep(batch, { trainBase: true })).toThrow(/frozen for inference/)
+  })
+})

@@ -33,6 +33,7 @@ export class BertClassifier {
   readonly quantized: Map<string, QuantWeight>
   private readonly nativeParams: (Float32Array | null)[]
   private readonly nativeQuant: BertStepQuant | null
+  private frozenToken = 0
 
   constructor(
     readonly config: BertConfig,
@@ -77,10 +78,17 @@ export class BertClassifier {
     return new BertClassifier(ck.config, ck.params, backend, null, undefined, ck.quant?.weights)
   }
 
+  // For inference only: promises that the fp32 weights no longer change, so the kernels keep them
+  // in their GEMM's packed layout between calls. Never call it on a model that will train.
+  freezeWeights(): this {
+    this.frozenToken = ++frozenTokens
+    return this
+  }
+
   // Forward only (evaluation, prediction): logits (B, labels), and the loss when labels are given.
   forward(batch: Batch, opts: { attention?: 'flash' | 'naive' } = {}): { logits: Float32Array; loss: number | null } {
     const logits = new Float32Array(batch.B * this.stepConfig.labels)
-    const cfg = { ...this.stepConfig, hiddenDropout: 0, attentionDropout: 0, loraDropout: 0, flashAttention: opts.attention !== 'naive' }
+    const cfg = { ...this.stepConfig, hiddenDropout: 0, attentionDropout: 0, loraDropout: 0, flashAttention: opts.attention !== 'naive', frozenWeights: this.frozenToken }
     const loss = this.call(batch, cfg, null, null, logits)
     return { logits, loss: batch.labels || batch.targets ? loss : null }
   }
@@ -99,6 +107,7 @@ export class BertClassifier {
     },
   ) {
     if (!batch.labels && !batch.targets) throw new Error('trainStep needs labels or targets')
+    if (this.frozenToken) throw new Error('this model was frozen for inference (freezeWeights): it cannot train')
     const logits = new Float32Array(batch.B * this.stepConfig.labels)
     const trained = (name: string) => opts.trainBase || name.startsWith('classifier.') || !!opts.alsoTrain?.has(name)
     const grads = this.grads.map((g, i) => (trained(this.names[i]) && !this.quantized.has(this.names[i]) ? g : null))
@@ -108,6 +117,7 @@ export class BertClassifier {
       attentionDropout: opts.attentionDropout ?? 0,
       seed: opts.seed ?? 0,
       flashAttention: opts.attention !== 'naive',
+      frozenWeights: 0,
     }
     const loss = this.call(batch, cfg, grads, this.loraGrads, logits)
     return { loss, logits }
@@ -137,6 +147,8 @@ export class BertClassifier {
     )
   }
 }
+
+let frozenTokens = 0
 
 const LINEAR_SUFFIX: [string, QuantLinearName][] = [
   ['attention.self.query.weight', 'query'],

@@ -11,6 +11,7 @@ import { BertClassifier, type Batch } from '../bert/model'
 import { collate, encodeExamples, paddingReport, planBatches, type EncodedSplit } from '../data/batching'
 import type { LoadedSplit } from '../data/examples'
 import type { WordPieceTokenizer } from '../tokenizer/wordpiece'
+import type { StepProfiler } from '../profiler/step-profiler'
 import { nf4Base } from '../quant/qlora-base'
 import { checkpointDir, readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerState } from './checkpoint-io'
 import { initLora, loraScale, type LoraSettings } from './lora'
@@ -53,6 +54,7 @@ export interface TrainCallbacks {
   log(message: string): void
   checkpointSaved?(dir: string, step: number): void
   shouldStop?(): void // throws to cancel
+  profiler?: StepProfiler // records a window of steps (engine/profiler)
 }
 
 export interface EvalResult {
@@ -248,14 +250,17 @@ export class Trainer {
       return improved
     }
     let stoppedEarly = false
+    const span = <T>(name: string, fn: () => T): T => (cb.profiler ? cb.profiler.span(name, fn) : fn())
     const t0 = Date.now()
     const firstStep = state.step + 1
     cb.metric('model/trainable_params', state.step, this.trainableParams) // a size objective for multi-objective sweeps
     for (let step = firstStep; step <= this.totalSteps; step++) {
       await new Promise((resolve) => setImmediate(resolve)) // lets a cancel message in
       cb.shouldStop?.()
+      cb.profiler?.stepBegin(step)
       const micro = Array.from({ length: s.gradAccum }, (_, j) => (step - 1) * s.gradAccum + j)
-      const r = this.engine.step(step, micro.map((m) => this.microBatch(m)), micro.map((m) => mix(s.seed, m)))
+      const batches = span('collate batches', () => micro.map((m) => this.microBatch(m)))
+      const r = span('forward + backward + optimizer', () => this.engine.step(step, batches, micro.map((m) => mix(s.seed, m))))
       if (!Number.isFinite(r.loss)) {
         // The weights saved after step - 1 produced this loss; only older checkpoints are known good.
         const good = saved.filter((d) => stepOf(d) <= step - 2 || d === resumeFrom).sort((x, y) => stepOf(x) - stepOf(y)).pop()
@@ -272,14 +277,15 @@ export class Trainer {
       const done = step === this.totalSteps
       let improved = false
       if ((s.evalEvery > 0 && step % s.evalEvery === 0) || done) {
-        improved = doEval(step)
+        improved = span('evaluate', () => doEval(step))
         if (s.earlyStoppingPatience > 0 && state.sinceBest >= s.earlyStoppingPatience) {
           cb.log(`early stopping at step ${step}: no better ${main} in ${state.sinceBest} evaluations`)
           stoppedEarly = true
         }
       }
       // A new best is always saved, so keep-best has a checkpoint to keep.
-      if ((s.saveEvery > 0 && step % s.saveEvery === 0) || done || stoppedEarly || improved) save(step)
+      if ((s.saveEvery > 0 && step % s.saveEvery === 0) || done || stoppedEarly || improved) span('save checkpoint', () => save(step))
+      cb.profiler?.stepEnd(step)
       const elapsed = (Date.now() - t0) / 1000
       cb.progress(step / this.totalSteps, `step ${step}/${this.totalSteps} · loss ${loss.toFixed(4)} · ${((step - firstStep + 1) / Math.max(elapsed, 1e-9)).toFixed(2)} steps/s`)
       if (stoppedEarly) break

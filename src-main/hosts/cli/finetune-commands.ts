@@ -45,6 +45,9 @@ const HELP: Record<string, string> = {
   limitTrain: 'use only the first N training examples',
   limitEval: 'use only the first N evaluation examples',
   resumeFrom: 'resume from this checkpoint-<step> folder',
+  profileWait: 'profiling: steps to skip first',
+  profileWarmup: 'profiling: steps run with the profiler on, discarded',
+  profileActive: 'profiling: steps to record into a Chrome trace of the run (0: off)',
 }
 
 // A hub id becomes its cached folder (pulled now unless offline).
