@@ -53,6 +53,13 @@ describe('database', () => {
     db.close()
   })
 
+  it('records the options that are set as params and skips those left undefined', () => {
+    const db = openDatabase(path.join(tempDataDir('params'), 'p.db'))
+    const runId = createRun(db, { kind: 'export', name: 'x', config: {}, params: { format: 'onnx', checkpoint: undefined, model: '/m' }, hostPid: 1 })
+    expect(getRun(db, runId)!.params).toEqual({ format: 'onnx', model: '/m' })
+    db.close()
+  })
+
   it('stores non-finite metric values as null and thins long series', () => {
     const db = openDatabase(path.join(tempDataDir('metrics'), 'w.db'))
     const runId = createRun(db, { kind: 'x', name: 'x', config: {}, params: {}, hostPid: 1 })

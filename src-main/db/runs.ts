@@ -62,7 +62,8 @@ export function createRun(db: Db, run: NewRun): number {
       .run(run.kind, run.name, JSON.stringify(run.config), run.sweepId ?? null, run.hostPid, now())
     const runId = Number(info.lastInsertRowid)
     const insertParam = db.prepare('INSERT INTO params (run_id, key, value_json) VALUES (?, ?, ?)')
-    for (const [key, value] of Object.entries(run.params)) insertParam.run(runId, key, JSON.stringify(value))
+    // An option left unset (undefined) is not a parameter of the run.
+    for (const [key, value] of Object.entries(run.params)) if (value !== undefined) insertParam.run(runId, key, JSON.stringify(value))
     return runId
   })()
 }
