@@ -34,6 +34,7 @@ describe('Traces page', () => {
     const timeline = page.getByTestId('timeline')
     await timeline.waitFor()
     expect(await timeline.textContent()).toMatch(/flows \(\d{2}\)/)
+    expect(await page.getByTestId('counter-tracks').textContent()).toMatch(/memory cuda:0 Total Allocated \(max 6\d\.\dM\)/) // the T4's memory counter
     await page.getByLabel('search events').fill('fmha_cutlassF')
     expect(await page.getByTestId('match-count').textContent()).toBe('4 matches')
     await page.getByRole('button', { name: 'Next match' }).click()

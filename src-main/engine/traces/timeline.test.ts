@@ -24,4 +24,22 @@ describe('trace timeline', () => {
       expect(tf).toBeGreaterThanOrEqual(ts) // a kernel starts after its launch
     }
   })
+
+  it('turns Kineto memory instants and Chrome counter events into counter tracks', async () => {
+    const b = new TimelineBuilder()
+    await analyzeTrace(sharedData('traces', 'fine_tuned_profiler.pt.trace.json'), undefined, (e) => b.add(e))
+    const t = b.build()
+    const allocated = t.counters!.filter((c) => / Total Allocated$/.test(c.label))
+    expect(allocated.reduce((n, c) => n + c.points.length, 0)).toBe(238) // every "[memory]" instant, by device
+    const cuda = allocated.find((c) => /memory cuda:0 /.test(c.label))!
+    expect(cuda.max).toBeGreaterThan(60e6)
+    expect(cuda.points.every((p, i) => i === 0 || p[0] >= cuda.points[i - 1][0])).toBe(true)
+
+    const chrome = new TimelineBuilder()
+    chrome.add({ ph: 'X', name: 'step', pid: 9, tid: 1, ts: 1000, dur: 50 })
+    chrome.add({ ph: 'C', name: 'memory', pid: 9, tid: 1, ts: 1010, args: { rss_mb: 512, js_heap_mb: 40 } })
+    const c = chrome.build().counters!
+    expect(c.map((x) => x.label)).toEqual(['pid 9 · memory js_heap_mb', 'pid 9 · memory rss_mb'])
+    expect(c[1].points).toEqual([[10, 512]])
+  })
 })

@@ -14,6 +14,14 @@ export interface TimelineTrack {
   events: TimelineEvent[]
 }
 
+// A counter track: Chrome counter (C) events, one series per argument, and Kineto's "[memory]"
+// instants (Total Allocated / Total Reserved per device). Points: [µs from start, value].
+export interface TimelineCounter {
+  label: string
+  max: number
+  points: [number, number][]
+}
+
 export interface Timeline {
   start: number // absolute µs of the first event
   end: number // µs from start
@@ -24,9 +32,11 @@ export interface Timeline {
   // Flow arrows (ac2g: CPU launch -> GPU kernel; fwdbwd: forward op -> its backward):
   // [from track, from µs, from depth, to track, to µs, to depth, category index].
   flows: [number, number, number, number, number, number, number][]
+  counters?: TimelineCounter[] // absent in timelines saved before counter tracks existed
 }
 
 export const TIMELINE_MAX_EVENTS = 2_000_000
+export const TIMELINE_MAX_COUNTER_POINTS = 500_000
 
 export class TimelineBuilder {
   private readonly names = new Map<string, number>()
@@ -36,6 +46,8 @@ export class TimelineBuilder {
   private readonly processNames = new Map<string, string>()
   private readonly threadNames = new Map<string, string>()
   private readonly flowEnds = new Map<string, { s?: { key: string; ts: number }; f?: { key: string; ts: number }; cat: string }>()
+  private readonly counters = new Map<string, { pid: string; name: string; points: [number, number][] }>()
+  private counterPoints = 0
   private start = Infinity
   private count = 0
   overflow = false
@@ -61,6 +73,7 @@ export class TimelineBuilder {
       this.flowEnds.set(id, flow)
       return
     }
+    if ((e.ph === 'C' || (e.ph === 'i' && e.name === '[memory]')) && typeof e.ts === 'number' && e.args) return this.addCounter(e)
     if (e.ph !== 'X' || typeof e.ts !== 'number' || this.overflow) return
     if (++this.count > TIMELINE_MAX_EVENTS) {
       this.overflow = true
@@ -72,6 +85,24 @@ export class TimelineBuilder {
     const args = e.args && Object.keys(e.args).length ? this.args.push(JSON.stringify(e.args)) - 1 : -1
     this.start = Math.min(this.start, e.ts)
     list.push([e.ts, typeof e.dur === 'number' ? e.dur : 0, this.id(this.names, e.name ?? ''), this.id(this.cats, e.cat ?? ''), 0, args])
+  }
+
+  private addCounter(e: TraceEvent): void {
+    const args = e.args as Record<string, unknown>
+    const memory = e.ph === 'i'
+    const device = memory ? (args['Device Type'] === 1 ? `cuda:${args['Device Id'] ?? 0}` : 'cpu') : ''
+    const keys = memory ? ['Total Allocated', 'Total Reserved'] : Object.keys(args)
+    for (const k of keys) {
+      const v = args[k]
+      if (typeof v !== 'number' || !Number.isFinite(v) || this.counterPoints >= TIMELINE_MAX_COUNTER_POINTS) continue
+      const name = memory ? `memory ${device} ${k}` : `${e.name ?? 'counter'} ${k}`
+      const id = `${e.pid}|${name}`
+      let c = this.counters.get(id)
+      if (!c) this.counters.set(id, (c = { pid: String(e.pid), name, points: [] }))
+      c.points.push([e.ts as number, v])
+      this.counterPoints++
+      this.start = Math.min(this.start, e.ts as number)
+    }
   }
 
   build(): Timeline {
@@ -120,6 +151,13 @@ export class TimelineBuilder {
       const [ts, tf] = [f.s.ts - start, f.f.ts - start]
       flows.push([a, ts, depthAt(tracks[a], ts), b, tf, depthAt(tracks[b], tf), this.id(this.cats, f.cat)])
     }
-    return { start, end, names: [...this.names.keys()], cats: [...this.cats.keys()], args: this.args, tracks, flows }
+    const counters = [...this.counters.values()]
+      .map((c) => {
+        const points = c.points.map(([t, v]) => [t - start, v] as [number, number]).sort((a, b) => a[0] - b[0])
+        end = Math.max(end, points[points.length - 1][0])
+        return { label: `${this.processNames.get(c.pid) ?? `pid ${c.pid}`} · ${c.name}`, max: Math.max(...points.map((p) => p[1])), points }
+      })
+      .sort((a, b) => a.label.localeCompare(b.label))
+    return { start, end, names: [...this.names.keys()], cats: [...this.cats.keys()], args: this.args, tracks, flows, counters }
   }
 }

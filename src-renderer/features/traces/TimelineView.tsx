@@ -3,12 +3,20 @@
 // Perfetto), click to select (its args below), search that highlights matches
 // and steps through them. Events narrower than a pixel are merged per row
 // (level of detail), so drawing cost follows the canvas width, not the trace.
+// Counter tracks (Chrome C events, Kineto memory) are drawn as step areas on top.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { Timeline, TimelineEvent } from '../../../src-main/engine/traces/timeline'
 
 const LABEL_W = 220
 const ROW_H = 16
 const TRACK_GAP = 8
+const COUNTER_H = 40
+
+// 66268160 -> "66.3M": counters are bytes, MB or plain counts.
+function compact(v: number): string {
+  const a = Math.abs(v)
+  return a >= 1e9 ? `${(v / 1e9).toFixed(2)}G` : a >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : a >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(a < 10 ? 2 : 0)
+}
 const COLORS = ['#4ea1ff', '#3ccf91', '#f5a524', '#a78bfa', '#e5484d', '#22d3ee', '#f472b6', '#a3e635']
 
 interface Selected {
@@ -16,8 +24,8 @@ interface Selected {
   event: TimelineEvent
 }
 
-// Index of the first event starting at or after t (events sorted by start).
-function lowerBound(events: TimelineEvent[], t: number): number {
+// Index of the first event (or counter point) starting at or after t (sorted by start).
+function lowerBound(events: readonly (readonly number[])[], t: number): number {
   let lo = 0
   let hi = events.length
   while (lo < hi) {
@@ -38,15 +46,17 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
   const drag = useRef<{ x: number; t0: number; t1: number } | null>(null)
 
   // Track y offsets; the longest event in each track lets the visible-range search start early enough.
+  const counters = timeline.counters ?? []
+  const countersHeight = counters.length * (COUNTER_H + TRACK_GAP)
   const layout = useMemo(() => {
-    let y = 0
+    let y = (timeline.counters ?? []).length * (COUNTER_H + TRACK_GAP)
     return timeline.tracks.map((t) => {
       const top = y
       y += t.depth * ROW_H + TRACK_GAP
       return { top, longest: t.events.reduce((m, e) => Math.max(m, e[1]), 0) }
     })
   }, [timeline])
-  const height = layout.length ? layout[layout.length - 1].top + timeline.tracks[timeline.tracks.length - 1].depth * ROW_H + TRACK_GAP : 40
+  const height = Math.max(40, layout.length ? layout[layout.length - 1].top + timeline.tracks[timeline.tracks.length - 1].depth * ROW_H + TRACK_GAP : countersHeight)
   const matches = useMemo(() => {
     if (!query) return null
     const q = query.toLowerCase()
@@ -112,6 +122,31 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
       g.fillStyle = '#dfe6ef'
       g.fillText(track.label.slice(0, 34), 6, top + 12)
     })
+    counters.forEach((counter, ci) => {
+      // A step area: each value holds until the next point; per pixel the largest value is drawn.
+      const top = ci * (COUNTER_H + TRACK_GAP)
+      g.fillStyle = '#141a23'
+      g.fillRect(0, top, width, COUNTER_H)
+      const pts = counter.points
+      const scale = counter.max > 0 ? (COUNTER_H - 4) / counter.max : 0
+      g.fillStyle = 'rgba(60, 207, 145, 0.55)'
+      let i = Math.max(0, lowerBound(pts, view.t0) - 1)
+      for (; i < pts.length && pts[i][0] <= view.t1; i++) {
+        const x0 = Math.max(LABEL_W, xOf(pts[i][0]))
+        const x1 = Math.min(width, i + 1 < pts.length ? xOf(pts[i + 1][0]) : width)
+        if (x1 < LABEL_W) continue
+        let v = pts[i][1]
+        while (i + 1 < pts.length && xOf(pts[i + 1][0]) < x0 + 1) v = Math.max(v, pts[++i][1]) // level of detail
+        const h = Math.max(0, v * scale)
+        g.fillRect(x0, top + COUNTER_H - h, Math.max(1, x1 - x0), h)
+      }
+      g.fillStyle = '#141a23'
+      g.fillRect(0, top, LABEL_W - 4, COUNTER_H)
+      g.fillStyle = '#dfe6ef'
+      g.fillText(counter.label.slice(0, 34), 6, top + 12)
+      g.fillStyle = '#8a96a8'
+      g.fillText(`max ${compact(counter.max)}`, 6, top + 26)
+    })
     if (showFlows) {
       // Flow arrows whose span overlaps the view: CPU launch -> GPU kernel, forward -> backward.
       g.strokeStyle = 'rgba(245, 165, 36, 0.8)'
@@ -141,7 +176,7 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
       g.lineWidth = 2
       g.strokeRect(x0, top + selected.event[4] * ROW_H + 1, w, ROW_H - 2)
     }
-  }, [timeline, layout, view, width, height, selected, matches, xOf, showFlows])
+  }, [timeline, layout, view, width, height, selected, matches, xOf, showFlows, counters])
 
   const zoom = (factor: number, at: number) => {
     setView((v) => {
@@ -245,6 +280,11 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
           }}
         />
       </div>
+      {counters.length > 0 && (
+        <p className="muted small" data-testid="counter-tracks">
+          Counter tracks: {counters.map((c) => `${c.label} (max ${compact(c.max)})`).join(' · ')}
+        </p>
+      )}
       {sel && (
         <div className="selection" data-testid="selection">
           <b>{timeline.names[sel.event[2]]}</b>
