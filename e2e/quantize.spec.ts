@@ -55,6 +55,13 @@ describe('Benchmarks page', () => {
     expect(await page.locator('[data-chart="trade-off"] .recharts-scatter').count()).toBe(3)
     expect(await page.getByTestId('bench-results').textContent()).toMatch(/native-fp32 \/ ort-fp32 at batch 4: [\d.]+× latency/)
     await page.screenshot({ path: path.join(ARTIFACTS, 'benchmarks-page.png'), fullPage: true })
+    // The bench is a run: from the Runs page it opens back in Benchmarks.
+    const runId = Number(/Run (\d+);/.exec((await page.getByTestId('bench-results').textContent())!)![1])
+    await page.getByRole('button', { name: 'Runs', exact: true }).click()
+    await page.locator(`[data-run-id="${runId}"]`).click()
+    await page.getByRole('button', { name: 'Open in Benchmarks' }).click()
+    await expect.poll(() => page.getByTestId('bench-table').locator('tbody tr').count(), { timeout: 20_000 }).toBe(6)
+    expect(await page.getByTestId('bench-results').textContent()).toMatch(new RegExp(`Run ${runId};`))
     expect(problems).toEqual([])
     await page.close()
   })

@@ -20,8 +20,10 @@ interface AppState {
   systemError: string | null
   jobs: Record<number, LiveJob>
   traceToOpen: number | null // a trace-import run the Traces page should show
+  benchToOpen: number | null // a bench run the Benchmarks page should show
   goTo(page: PageId): void
   openTrace(runId: number): void
+  openBench(runId: number): void
   setSystem(info: SystemInfo | null, error?: string): void
   upsertJob(runId: number, patch: Partial<LiveJob>): void
   dropJob(runId: number): void
@@ -42,9 +44,14 @@ export const useAppStore = create<AppState>((set) => ({
   systemError: null,
   jobs: {},
   traceToOpen: null,
+  benchToOpen: null,
   openTrace: (runId) => {
     set({ traceToOpen: runId })
     useAppStore.getState().goTo('traces')
+  },
+  openBench: (runId) => {
+    set({ benchToOpen: runId })
+    useAppStore.getState().goTo('benchmarks')
   },
   goTo: (page) => {
     history.replaceState(null, '', `${location.pathname}${location.search}#/${page}`)

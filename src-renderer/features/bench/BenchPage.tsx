@@ -6,6 +6,7 @@ import { BENCH_VARIANTS, type BenchVariant } from '../../../src-main/contract/be
 import { benchRatios } from '../../../src-main/engine/bench/bench-report'
 import type { BenchRow, BenchSeq } from '../../../src-main/engine/bench/bench-variant'
 import { useJobResults } from '../../app/job-results'
+import { useAppStore } from '../../app/store'
 import { api } from '../../lib/api'
 import { useLibraryStore } from '../library/store'
 import { LatencyByBatch, TradeOff } from './BenchCharts'
@@ -33,8 +34,14 @@ export function BenchPage() {
     if (!data && dataset?.task === 'mrpc') setData(dataset.dir)
   }, [opened, dataset]) // eslint-disable-line react-hooks/exhaustive-deps
 
-  // The latest completed bench run, until this page starts one.
+  // The run opened from the Runs page, else the latest completed bench run, until this page starts one.
   useEffect(() => {
+    const asked = useAppStore.getState().benchToOpen
+    if (asked !== null) {
+      setRunId(asked)
+      void useJobResults.getState().load(asked)
+      return
+    }
     void api.call('runs.list', { kind: 'bench', status: 'completed', limit: 1 }).then((r) => {
       if (r[0] && runId === null) {
         setRunId(r[0].id)

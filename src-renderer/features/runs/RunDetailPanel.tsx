@@ -62,6 +62,10 @@ export function RunDetailPanel() {
       </h2>
       {detail.error && <p className="error">{detail.error}</p>}
       {detail.kind === 'trace-import' && detail.status === 'completed' && <button onClick={() => useAppStore.getState().openTrace(detail.id)}>Open in Traces</button>}
+      {detail.kind === 'bench' && detail.status === 'completed' && <button onClick={() => useAppStore.getState().openBench(detail.id)}>Open in Benchmarks</button>}
+      {typeof (detail.summary.profile as { trace?: unknown } | undefined)?.trace === 'string' && (
+        <button onClick={() => void openProfile(detail.id, (detail.summary.profile as { trace: string }).trace)}>Open its profile in Traces</button>
+      )}
       <SystemInfo system={detail.config.system as RunSystem | undefined} />
       <dl className="params">
         {Object.entries(detail.params).map(([k, v]) => (
@@ -115,4 +119,11 @@ export function RunDetailPanel() {
       )}
     </div>
   )
+}
+
+// A fine-tune run's recorded profile: imported as a trace run (linked by name) and shown in Traces.
+async function openProfile(runId: number, file: string): Promise<void> {
+  const { runId: importId } = await api.call('jobs.start', { kind: 'trace-import', params: { file }, name: `profile of run ${runId}` })
+  useAppStore.getState().upsertJob(importId, { label: `Importing the profile of run ${runId} (run ${importId})` })
+  useAppStore.getState().openTrace(importId)
 }
