@@ -9,6 +9,7 @@
 #include "fma_peak_impl.h"
 #include "gemm/gemm_driver.h"
 #include "ops/ops_impl.h"
+#include "quant/nf4_dequant_impl.h"
 #include "tbw/backend.h"
 #include "tbw/ref/layers.h"
 
@@ -101,14 +102,14 @@ class CpuBackend final : public Backend {
 
   void matmul_quant_forward(float* out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) override {
     if (w.kind == QuantKind::Int8) return int8_gemm_(out, inp, w.codes, w.scale, bias, N, C, OC, frozen_);
-    // nf4: dequantize ROWS output channels at a time into a bounded buffer, GEMM them into their columns
-    constexpr int ROWS = 128;
+    // nf4: dequantize ROWS output channels at a time into a bounded buffer (2.4 MB at C = 1200), GEMM them into their columns
+    constexpr int ROWS = 512;
     float* buf = scratch(5, (size_t)ROWS * C);
     for (int o0 = 0; o0 < OC; o0 += ROWS) {
       const int rows = std::min(ROWS, OC - o0);
       parallel_for(rows, [&](int r, int) {
         const long i0 = (long)(o0 + r) * C;
-        dequantize_nf4(buf + (size_t)r * C, w.blocks, w.absmax, i0, i0 + C);
+        dequantize_nf4_range(buf + (size_t)r * C, w.blocks, w.absmax, i0, i0 + C);
       });
       GemmArgs g = linear_args(out + o0, inp, buf, N, C, rows);
       g.ldc = OC;
@@ -120,7 +121,7 @@ class CpuBackend final : public Backend {
   void dequantize_weight(float* out, const QuantWeight& w, int OC, int C) override {
     parallel_for(OC, [&](int o, int) {
       if (w.kind == QuantKind::Int8) dequantize_int8_rows(out + (size_t)o * C, w.codes + (size_t)o * C, w.scale + o, 1, C);
-      else dequantize_nf4(out + (size_t)o * C, w.blocks, w.absmax, (long)o * C, (long)(o + 1) * C);
+      else dequantize_nf4_range(out + (size_t)o * C, w.blocks, w.absmax, (long)o * C, (long)(o + 1) * C);
     });
   }
 
