@@ -4,6 +4,7 @@
 // weights are the workbench's seeded random ones.
 import fs from 'node:fs'
 import path from 'node:path'
+import { TOKENIZER_FILES } from '../tokenizer/tokenizer-files'
 import { readModelFolder, weightsFileOf } from './checkpoint'
 import { numLabels, parameterCount, sequenceClassificationParams } from './config'
 import { readSafetensorsHeader } from './safetensors'
@@ -51,7 +52,7 @@ export function inspectModel(dir: string): ModelInfo {
     parametersForClassification: parameterCount(sequenceClassificationParams(c, labelCount)),
     tensors: tensors.length,
     randomWeights: metadata.tbw_weights?.startsWith('RANDOM') ? metadata.tbw_weights : null,
-    tokenizerFiles: files.map((f) => f.name).filter((f) => /^(vocab\.txt|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json)$/.test(f)),
+    tokenizerFiles: files.map((f) => f.name).filter((f) => TOKENIZER_FILES.includes(f)),
     files,
   }
 }

@@ -1,7 +1,6 @@
 // What an export starts from: a model folder (fp32 or quantized) or a fine-tune checkpoint
 // (its trained tensors on top of the base model it names), as fp32 weights with any LoRA
 // adapters merged in (W + scale·B·A; on QLoRA's nf4 base, the dequantized base it trained on).
-import fs from 'node:fs'
 import path from 'node:path'
 import { loadKernels } from '../addon'
 import { loadCheckpoint, readModelFolder } from '../bert/checkpoint'
@@ -85,8 +84,4 @@ export function loadExportSource(o: { model?: string; checkpoint?: string }): Ex
       : null,
     checkpoint: o.checkpoint,
   }
-}
-
-export function tokenizerFiles(dir: string): string[] {
-  return ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'].filter((f) => fs.existsSync(path.join(dir, f)))
 }

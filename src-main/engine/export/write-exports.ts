@@ -4,7 +4,8 @@ import path from 'node:path'
 import { sequenceClassificationParams } from '../bert/config'
 import { writeFileAtomic, writeSafetensors } from '../bert/safetensors'
 import { writeFolderAtomic } from './atomic-folder'
-import { tokenizerFiles, type ExportSource } from './export-source'
+import { tokenizerFilesIn } from '../tokenizer/tokenizer-files'
+import type { ExportSource } from './export-source'
 import { bertToOnnx, type OnnxWeights } from './onnx-export'
 
 export { EXPORT_FORMATS, type ExportFormat } from '../../contract/export'
@@ -30,7 +31,7 @@ export function writeMerged(src: ExportSource, out: string, overwrite = false): 
     (tmp) => {
       fs.writeFileSync(path.join(tmp, 'config.json'), `${JSON.stringify(classifierConfig(src), null, 2)}\n`)
       writeSafetensors(path.join(tmp, 'model.safetensors'), specs.map((s) => ({ name: s.name, shape: s.shape, data: src.params.get(s.name)! })), { format: 'pt' })
-      for (const f of tokenizerFiles(src.modelDir)) fs.copyFileSync(path.join(src.modelDir, f), path.join(tmp, f))
+      for (const f of tokenizerFilesIn(src.modelDir)) fs.copyFileSync(path.join(src.modelDir, f), path.join(tmp, f))
     },
     { overwrite },
   )

@@ -1,15 +1,15 @@
 // `tbw quantize`: a Hugging Face folder -> a quantized folder (config.json with our
 // quantization_config, model.safetensors in the formats of tbw/quant.h, the tokenizer files),
-// written to a temporary folder and renamed into place, so a failure leaves nothing half written.
+// written atomically (engine/export/atomic-folder.ts), so a failure leaves nothing half written.
 import fs from 'node:fs'
 import path from 'node:path'
 import { loadCheckpoint, readModelFolder } from '../bert/checkpoint'
 import { numLabels, sequenceClassificationParams } from '../bert/config'
 import { writeSafetensors } from '../bert/safetensors'
+import { writeFolderAtomic } from '../export/atomic-folder'
+import { tokenizerFilesIn } from '../tokenizer/tokenizer-files'
 import { quantizationConfig, type QuantizeOptions, type TbwQuantizationConfig } from './policy'
 import { quantizeTensors } from './quantize-tensors'
-
-export const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']
 
 export interface QuantizeResult {
   outDir: string
@@ -24,7 +24,7 @@ export function quantizeModelFolder(srcDir: string, outDir: string, opts: Quanti
   const out = path.resolve(outDir)
   if (src === out) throw new Error(`--out ${outDir} is the source folder: choose a new folder`)
   if (fs.existsSync(out) && fs.readdirSync(out).length && !o.overwrite) {
-    throw new Error(`${outDir} already exists and is not empty: choose a new --out folder (or pass --overwrite)`)
+    throw new Error(`${outDir} already exists and is not empty: choose a new --out (or pass --overwrite)`)
   }
   const ck = loadCheckpoint(src)
   if (ck.quant) throw new Error(`${srcDir} is already quantized (${ck.quant.config.mode}): quantize the fp32 model instead`)
@@ -34,20 +34,16 @@ export function quantizeModelFolder(srcDir: string, outDir: string, opts: Quanti
   const qc = quantizationConfig(opts, specs.map((s) => s.name))
   const tensors = quantizeTensors(specs, ck.params, qc)
 
-  const tmp = `${out}.tmp-${process.pid}`
-  fs.rmSync(tmp, { recursive: true, force: true })
-  fs.mkdirSync(tmp, { recursive: true })
-  try {
-    const config = { ...raw, quantization_config: qc, torch_dtype: qc.storage === 'BF16' ? 'bfloat16' : 'float16' }
-    fs.writeFileSync(path.join(tmp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`)
-    writeSafetensors(path.join(tmp, 'model.safetensors'), tensors, { format: 'pt', tbw_quantization: qc.mode })
-    for (const f of TOKENIZER_FILES) if (fs.existsSync(path.join(src, f))) fs.copyFileSync(path.join(src, f), path.join(tmp, f))
-    fs.rmSync(out, { recursive: true, force: true })
-    fs.renameSync(tmp, out)
-  } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true })
-    throw err
-  }
+  writeFolderAtomic(
+    out,
+    (tmp) => {
+      const config = { ...raw, quantization_config: qc, torch_dtype: qc.storage === 'BF16' ? 'bfloat16' : 'float16' }
+      fs.writeFileSync(path.join(tmp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`)
+      writeSafetensors(path.join(tmp, 'model.safetensors'), tensors, { format: 'pt', tbw_quantization: qc.mode })
+      for (const f of tokenizerFilesIn(src)) fs.copyFileSync(path.join(src, f), path.join(tmp, f))
+    },
+    { overwrite: o.overwrite },
+  )
   return {
     outDir: out,
     quantization: qc,
