@@ -1,6 +1,7 @@
 // `tbw bench (--model DIR | --run ID) [--data DIR] [--variants ...] [--batches ...] [--seqs ...]`
 import path from 'node:path'
 import type { Command } from 'commander'
+import { checkpointOfRun } from '../../contract/run-checkpoint'
 import { BenchParams } from '../../contract/bench'
 import { benchTable, ratioLines } from '../../engine/bench/bench-report'
 import type { BenchRow } from '../../engine/bench/bench-variant'
@@ -24,12 +25,7 @@ export function registerBenchCommands(program: Command, withServices: <T>(fn: (s
     .option('--json', 'machine-readable output: {"rows":[...]}')
     .action((o: { model?: string; run?: number; data?: string; variants?: string; batches: string; seqs?: string; iterations: number; threads?: number; json?: boolean }) =>
       withServices(async (s) => {
-        let checkpoint: string | undefined
-        if (o.run !== undefined) {
-          const sum = (await s.call('runs.get', { id: o.run })).summary as { best_checkpoint?: string | null; checkpoint?: string | null }
-          checkpoint = sum.best_checkpoint ?? sum.checkpoint ?? undefined
-          if (!checkpoint) throw new Error(`run ${o.run} has no checkpoint`)
-        }
+        const checkpoint = o.run !== undefined ? checkpointOfRun(await s.call('runs.get', { id: o.run })) : undefined
         const seqs = list(o.seqs ?? (o.data ? 'mrpc,128,512' : '128,512')).map((x) => (x === 'mrpc' ? 'mrpc' : Number(x)))
         const params = BenchParams.parse({
           model: o.model ? path.resolve(o.model) : undefined,

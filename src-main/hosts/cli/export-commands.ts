@@ -1,6 +1,7 @@
 // `tbw export --format merged|peft|onnx|onnx-int8|onnx-int4 (--run ID | --model DIR) --out PATH`
 import path from 'node:path'
 import type { Command } from 'commander'
+import { checkpointOfRun } from '../../contract/run-checkpoint'
 import { ExportParams } from '../../contract/export'
 import type { AppServices } from '../../services/app-services'
 import { runJobToEnd } from './run-job'
@@ -18,13 +19,7 @@ export function registerExportCommands(program: Command, withServices: <T>(fn: (
     .option('--json', 'machine-readable output')
     .action((o: { format: string; run?: number; checkpoint?: string; model?: string; out: string; overwrite?: boolean; json?: boolean }) =>
       withServices(async (s) => {
-        let checkpoint = o.checkpoint
-        if (o.run !== undefined) {
-          const run = await s.call('runs.get', { id: o.run })
-          const sum = run.summary as { best_checkpoint?: string | null; checkpoint?: string | null }
-          checkpoint = sum.best_checkpoint ?? sum.checkpoint ?? undefined
-          if (!checkpoint) throw new Error(`run ${o.run} has no checkpoint (status ${run.status})`)
-        }
+        const checkpoint = o.run !== undefined ? checkpointOfRun(await s.call('runs.get', { id: o.run })) : o.checkpoint
         const params = ExportParams.parse({
           format: o.format,
           model: o.model ? path.resolve(o.model) : undefined,

@@ -2,6 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Command } from 'commander'
+import { checkpointOfRun } from '../../contract/run-checkpoint'
 import { FinetuneParams, SEED_DEFAULTS_SOURCE } from '../../contract/finetune'
 import { pull, type HubOptions } from '../../engine/hub/hub'
 import { evaluateCheckpoint } from '../../engine/train/evaluate-checkpoint'
@@ -122,13 +123,7 @@ export function registerFinetuneCommands(
     .option('--json', 'machine-readable output')
     .action((o: { model?: string; run?: number; checkpoint?: string; task: string; data?: string; split: string; json?: boolean }) =>
       withServices(async (s) => {
-        let checkpoint = o.checkpoint
-        if (o.run !== undefined) {
-          const run = await s.call('runs.get', { id: o.run })
-          const sum = run.summary as { best_checkpoint?: string | null; checkpoint?: string | null }
-          checkpoint = sum.best_checkpoint ?? sum.checkpoint ?? undefined
-          if (!checkpoint) throw new Error(`run ${o.run} has no checkpoint (status ${run.status})`)
-        }
+        const checkpoint = o.run !== undefined ? checkpointOfRun(await s.call('runs.get', { id: o.run })) : o.checkpoint
         if (!['dev', 'validation', 'test'].includes(o.split)) throw new Error(`--split must be dev or test, not ${o.split}`)
         const r = await evaluateCheckpoint({
           model: o.model,

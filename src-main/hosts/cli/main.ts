@@ -18,6 +18,7 @@ import { registerExportCommands } from './export-commands'
 import { registerQuantizeCommands } from './quantize-commands'
 import { registerTraceCommands } from './trace-commands'
 import { formatBytes, formatSeconds, progressBar } from './format'
+import { runJobToEnd } from './run-job'
 
 const program = new Command('tbw')
   .description('TinyBERT Workbench command line')
@@ -53,17 +54,8 @@ program
   .option('--interval-ms <n>', 'pause between steps', (v) => Number(v), 0)
   .action((o: { steps: number; intervalMs: number }) =>
     withServices(async (s) => {
-      const { runId } = await s.call('jobs.start', { kind: 'engine-selftest', params: { steps: o.steps, intervalMs: o.intervalMs } })
-      const tty = process.stdout.isTTY
-      const status = await new Promise<{ status: string; error: string | null }>((resolve) => {
-        s.bus.subscribe((e) => {
-          if (e.name === 'job.progress' && e.payload.runId === runId && tty) {
-            process.stdout.write(`\r${progressBar(e.payload.fraction, e.payload.etaSeconds, e.payload.message)}`)
-          }
-          if (e.name === 'job.status' && e.payload.runId === runId && e.payload.status !== 'running') resolve(e.payload)
-        })
-      })
-      if (tty) process.stdout.write('\n')
+      const status = await runJobToEnd(s, { kind: 'engine-selftest', params: { steps: o.steps, intervalMs: o.intervalMs } }, { progress: true })
+      const runId = status.runId
       const run = await s.call('runs.get', { id: runId })
       const took = run.startedAt && run.endedAt ? (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000 : null
       console.log(`run ${runId}: ${status.status} in ${formatSeconds(took)}${status.error ? `: ${status.error}` : ''}`)

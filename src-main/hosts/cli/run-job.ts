@@ -1,9 +1,10 @@
 // Start a job and wait for its end, drawing its progress bar on a terminal.
+import type { z } from 'zod'
 import type { JobSpec } from '../../contract/commands'
 import type { AppServices } from '../../services/app-services'
 import { progressBar } from './format'
 
-export async function runJobToEnd(s: AppServices, spec: JobSpec, o: { progress: boolean }): Promise<{ runId: number; status: string; error: string | null }> {
+export async function runJobToEnd(s: AppServices, spec: z.input<typeof JobSpec>, o: { progress: boolean }): Promise<{ runId: number; status: string; error: string | null }> {
   const { runId } = await s.call('jobs.start', spec)
   const tty = o.progress && process.stdout.isTTY
   const end = await new Promise<{ status: string; error: string | null }>((resolve) => {

@@ -4,7 +4,8 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import { analyzeTrace, type KernelRow, type OpRow, type TraceSummary } from '../../engine/traces/analyze'
 import type { AppServices } from '../../services/app-services'
-import { progressBar, table } from './format'
+import { table } from './format'
+import { runJobToEnd } from './run-job'
 
 interface StoredTrace {
   file: string
@@ -24,15 +25,9 @@ export function registerTraceCommands(program: Command, withServices: <T>(fn: (s
     .option('--json', 'print {"events","by_ph","by_cat","kernel_total_us","processes","threads","device",...}')
     .action((file: string, o: { json?: boolean }) =>
       withServices(async (s) => {
-        const { runId } = await s.call('jobs.start', { kind: 'trace-import', params: { file: path.resolve(file) }, name: `trace ${path.basename(file)}` })
-        const tty = process.stdout.isTTY && !o.json
-        const status = await new Promise<{ status: string; error: string | null }>((resolve) => {
-          s.bus.subscribe((e) => {
-            if (e.name === 'job.progress' && e.payload.runId === runId && tty) process.stdout.write(`\r${progressBar(e.payload.fraction, e.payload.etaSeconds, e.payload.message)}\x1b[K`)
-            if (e.name === 'job.status' && e.payload.runId === runId && e.payload.status !== 'running') resolve(e.payload)
-          })
-        })
-        if (tty) process.stdout.write('\n')
+        const spec = { kind: 'trace-import' as const, params: { file: path.resolve(file) }, name: `trace ${path.basename(file)}` }
+        const status = await runJobToEnd(s, spec, { progress: !o.json })
+        const runId = status.runId
         if (status.status !== 'completed') {
           console.error(`tbw: ${status.error ?? status.status}`)
           process.exitCode = 1

@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'react'
 import type { JobSpec } from '../../../src-main/contract/commands'
 import { EXPORT_FORMATS } from '../../../src-main/contract/export'
+import { checkpointOfRun } from '../../../src-main/contract/run-checkpoint'
 import { QUANT_MODES } from '../../../src-main/engine/quant/policy'
 import type { SizeRow } from '../../../src-main/engine/quant/size-report'
 import { api } from '../../lib/api'
@@ -139,9 +140,7 @@ function ExportCard({ model }: { model: string }) {
     let checkpoint: string | undefined
     if (source === 'run') {
       try {
-        const sum = (await api.call('runs.get', { id: Number(runText) })).summary as { best_checkpoint?: string | null; checkpoint?: string | null }
-        checkpoint = sum.best_checkpoint ?? sum.checkpoint ?? undefined
-        if (!checkpoint) throw new Error(`run ${runText} has no checkpoint`)
+        checkpoint = checkpointOfRun(await api.call('runs.get', { id: Number(runText) }))
       } catch (err) {
         return setPrepError((err as Error).message)
       }
