@@ -98,7 +98,7 @@ export class StepProfiler {
 
   // The trace in Chrome Trace Event JSON, timestamps in µs from the first recorded step.
   chromeTrace(meta: Record<string, unknown> = {}): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms'; otherData: Record<string, unknown> } {
-    const t0 = Math.min(...this.spans.map((s) => s.startNs), ...this.events.map((e) => e.startNs))
+    const t0 = [...this.spans, ...this.events].reduce((m, e) => Math.min(m, e.startNs), Infinity)
     const us = (ns: number) => (ns - t0) / 1000
     const workers = [...new Set(this.events.map((e) => e.thread))].filter((t) => t > 0).sort((a, b) => a - b)
     const out: TraceEvent[] = [

@@ -203,7 +203,7 @@ function gpuSummary(
       } else ce = Math.max(ce, e)
     }
     busy += ce - cs
-    const window = Math.max(...list.map((x) => x[1])) - list[0][0]
+    const window = list.reduce((m, x) => Math.max(m, x[1]), -Infinity) - list[0][0]
     return { pid, window_us: window, busy_us: busy, idle_us: window - busy, idle_share: window ? (window - busy) / window : 0 }
   })
   const delays: number[] = []

@@ -155,7 +155,7 @@ export class TimelineBuilder {
       .map((c) => {
         const points = c.points.map(([t, v]) => [t - start, v] as [number, number]).sort((a, b) => a[0] - b[0])
         end = Math.max(end, points[points.length - 1][0])
-        return { label: `${this.processNames.get(c.pid) ?? `pid ${c.pid}`} · ${c.name}`, max: Math.max(...points.map((p) => p[1])), points }
+        return { label: `${this.processNames.get(c.pid) ?? `pid ${c.pid}`} · ${c.name}`, max: points.reduce((m, p) => Math.max(m, p[1]), -Infinity), points }
       })
       .sort((a, b) => a.label.localeCompare(b.label))
     return { start, end, names: [...this.names.keys()], cats: [...this.cats.keys()], args: this.args, tracks, flows, counters }
