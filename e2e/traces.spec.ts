@@ -50,6 +50,9 @@ describe('Traces page', () => {
     // Clicking the kernel on the canvas selects it; clicking the track labels clears the selection.
     await page.getByRole('button', { name: 'Reset zoom' }).click()
     await page.getByRole('button', { name: 'Next match' }).click() // zooms to the next kernel
+    // The page asks the main process for each view's window: click once this view's slices are in.
+    await expect.poll(async () => (await canvas.getAttribute('data-ready')) === (await canvas.getAttribute('data-view'))).toBe(true)
+    expect(await canvas.getAttribute('data-level')).toBe('0') // zoomed to one kernel: the events themselves
     const [sx, sy] = [Number(await canvas.getAttribute('data-sel-x')), Number(await canvas.getAttribute('data-sel-y'))]
     await page.getByLabel('search events').fill('')
     await canvas.click({ position: { x: 10, y: 2 } })

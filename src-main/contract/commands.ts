@@ -3,7 +3,7 @@
 // this map; an input that fails its schema never reaches a service.
 import { z } from 'zod'
 import { GLUE_TASK_IDS } from '../engine/data/tasks'
-import type { Timeline } from '../engine/traces/timeline'
+import type { TimelineMeta, TimelineSearch, TimelineWindow } from '../engine/traces/timeline-format'
 import { FinetuneParams } from './finetune'
 import { BenchParams } from './bench'
 import { ExportParams } from './export'
@@ -94,7 +94,12 @@ export const commands = {
   'runs.delete': command<{ deleted: number[] }>()(z.object({ ids: z.array(runId).min(1).max(10_000), artifacts: z.boolean().default(true) }).strict()),
   'runs.archive': command<{ archived: number[] }>()(z.object({ ids: z.array(runId).min(1).max(10_000), archived: z.boolean().default(true) }).strict()),
   'runs.artifacts': command<ArtifactInfo[]>()(z.object({ runId }).strict()),
-  'traces.timeline': command<Timeline>()(z.object({ runId }).strict()),
+  'traces.timeline': command<TimelineMeta>()(z.object({ runId }).strict()),
+  'traces.window': command<TimelineWindow>()(
+    z.object({ runId, t0: z.number().finite(), t1: z.number().finite(), pixels: z.number().int().min(1).max(20_000) }).strict().refine((w) => w.t1 > w.t0, 't1 must be after t0'),
+  ),
+  'traces.args': command<Record<string, unknown>>()(z.object({ runId, id: z.number().int().min(0) }).strict()),
+  'traces.search': command<TimelineSearch>()(z.object({ runId, query: z.string().min(1).max(500), limit: z.number().int().min(1).max(100_000).default(10_000) }).strict()),
   'sweeps.validate': command<SweepValidation>()(z.object({ text: z.string().max(200_000) }).strict()),
   'sweeps.start': command<{ sweepId: number }>()(
     z

@@ -17,11 +17,21 @@ export function fingerprint(target: string): { bytes: number; sha256: string } {
       return
     }
     if (rel) hash.update(`${rel}\n`)
-    hash.update(fs.readFileSync(p))
+    hashFile(hash, p) // in chunks: a trace's timeline can be hundreds of MB
     bytes += st.size
   }
   walk(target, '')
   return { bytes, sha256: hash.digest('hex') }
+}
+
+function hashFile(hash: crypto.Hash, file: string): void {
+  const fd = fs.openSync(file, 'r')
+  const buf = Buffer.allocUnsafe(1 << 20)
+  try {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n))
+  } finally {
+    fs.closeSync(fd)
+  }
 }
 
 export function addArtifact(db: Db, runId: number, kind: string, target: string): void {

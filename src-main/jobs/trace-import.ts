@@ -3,9 +3,8 @@
 // as the run's summary; `tbw trace top ID` and the Traces page read them).
 import fs from 'node:fs'
 import path from 'node:path'
-import { writeFileAtomic } from '../engine/bert/safetensors'
 import { analyzeTrace } from '../engine/traces/analyze'
-import { TIMELINE_MAX_EVENTS, TimelineBuilder } from '../engine/traces/timeline'
+import { TimelineWriter } from '../engine/traces/timeline-write'
 import type { JobContext } from './job-context'
 
 const TABLE_ROWS = 500
@@ -13,7 +12,11 @@ const TABLE_ROWS = 500
 export async function runTraceImport(ctx: JobContext, p: { file: string }): Promise<Record<string, unknown>> {
   const file = path.resolve(p.file)
   let last = 0
-  const timeline = new TimelineBuilder()
+  // The timeline beside the run, for the Traces page: written under a temporary name, renamed when whole.
+  const timelineDir = path.join(ctx.runDir, 'timeline')
+  const tmp = `${timelineDir}.tmp-${process.pid}`
+  fs.rmSync(tmp, { recursive: true, force: true })
+  const timeline = new TimelineWriter(tmp)
   const a = await analyzeTrace(
     file,
     (bytes, total) => {
@@ -23,21 +26,22 @@ export async function runTraceImport(ctx: JobContext, p: { file: string }): Prom
       ctx.checkpoint()
       ctx.progress(bytes / total, `${(bytes / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB read`)
     },
-    (e) => timeline.add(e),
-  )
-  // The timeline beside the run, for the Traces page (too many events: summary and tables only).
-  let timelineFile: string | null = null
-  if (timeline.overflow) ctx.log(`more than ${TIMELINE_MAX_EVENTS.toLocaleString('en-US')} complete events: no timeline, summary and tables only`, 'warn')
-  else {
-    timelineFile = path.join(ctx.runDir, 'timeline.json')
-    writeFileAtomic(timelineFile, JSON.stringify(timeline.build()))
-    ctx.artifact('timeline', timelineFile)
-  }
+    (e) => timeline.addTraceEvent(e),
+  ).catch((err) => {
+    fs.rmSync(tmp, { recursive: true, force: true })
+    throw err
+  })
+  ctx.progress(1, 'writing the timeline')
+  const meta = timeline.finish()
+  fs.rmSync(timelineDir, { recursive: true, force: true })
+  fs.renameSync(tmp, timelineDir)
+  ctx.artifact('timeline', timelineDir)
+  ctx.log(`timeline: ${meta.events.toLocaleString('en-US')} slices on ${meta.tracks.length} tracks, ${meta.counters.length} counter tracks, ${meta.flows.count.toLocaleString('en-US')} flows`)
   ctx.log(`${path.basename(file)}: ${a.summary.events.toLocaleString('en-US')} events, ${a.ops.length} operators, ${a.kernels.length} kernels`)
   return {
     file,
     bytes: fs.statSync(file).size,
-    timeline: timelineFile,
+    timeline: timelineDir,
     summary: a.summary,
     ops: a.ops.slice(0, TABLE_ROWS),
     kernels: a.kernels.slice(0, TABLE_ROWS),

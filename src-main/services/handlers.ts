@@ -8,12 +8,12 @@ import { archiveRuns, compareRuns, deleteRuns } from '../db/run-compare'
 import { FilterError } from '../db/run-filter'
 import { getRun, listRuns, updateRun } from '../db/runs'
 import { kernelCapabilities } from '../engine/addon'
-import type { Timeline } from '../engine/traces/timeline'
 import type { AppServices } from './app-services'
 import { NotFoundError, UserInputError, userFacing } from './errors'
 import { estimateFinetune } from './finetune/estimate'
 import { continueSweep, launchSweep, listSweeps, sweepDetail, sweepOfRun, validateSweepText } from './sweeps/sweep-service'
 import { systemInfo } from './system/system-info'
+import { TimelineStores } from './traces/timeline-stores'
 
 export type Handlers = { [N in CommandName]: (input: ParsedInput<N>) => CommandResult<N> | Promise<CommandResult<N>> }
 
@@ -26,6 +26,7 @@ function runOrThrow(app: AppServices, id: number) {
 export function createHandlers(app: AppServices): Handlers {
   const { db, bus, jobs, library: lib } = app
   const { dataDir, host } = app.options
+  const timelines = new TimelineStores()
   return {
     'system.info': () => systemInfo(dataDir, host),
 
@@ -68,12 +69,18 @@ export function createHandlers(app: AppServices): Handlers {
     'jobs.active': () => jobs.active(),
 
     // ---- traces ----
-    'traces.timeline': ({ runId }) => {
-      const run = runOrThrow(app, runId)
-      const file = (run.summary as { timeline?: string | null }).timeline
-      if (run.kind !== 'trace-import' || !file || !fs.existsSync(file)) throw new NotFoundError(`Run ${runId} has no trace timeline`)
-      return JSON.parse(fs.readFileSync(file, 'utf8')) as Timeline
+    'traces.timeline': ({ runId }) => timelines.get(runOrThrow(app, runId)).meta,
+    'traces.window': ({ runId, t0, t1, pixels }) => timelines.get(runOrThrow(app, runId)).window(t0, t1, pixels),
+    'traces.args': ({ runId, id }) => {
+      const store = timelines.get(runOrThrow(app, runId))
+      try {
+        return store.args(id)
+      } catch (err) {
+        if (err instanceof RangeError) throw new NotFoundError(`Run ${runId}: ${err.message}`)
+        throw err
+      }
     },
+    'traces.search': ({ runId, query, limit }) => timelines.get(runOrThrow(app, runId)).search(query, limit),
 
     // ---- sweeps ----
     'sweeps.validate': ({ text }) => validateSweepText(text),

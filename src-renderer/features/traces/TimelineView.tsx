@@ -1,11 +1,14 @@
-// The trace timeline on a canvas: a track per process/thread, nested events by
-// depth, zoom and pan by mouse (wheel, drag) and keys (W/S zoom, A/D pan, as in
-// Perfetto), click to select (its args below), search that highlights matches
-// and steps through them. Events narrower than a pixel are merged per row
-// (level of detail), so drawing cost follows the canvas width, not the trace.
+// The trace timeline on a canvas: a track per process/thread, nested slices by
+// row, zoom and pan by mouse (wheel, drag) and keys (W/S zoom, A/D pan, as in
+// Perfetto), click to select (its args below), search that counts matches and
+// steps through them. The page never holds the whole trace: on every view
+// change it asks the main process for the window it shows, at a level of
+// detail where neighbours closer than a pixel are merged into one block, so
+// drawing and transfer follow the canvas width, not the trace's size.
 // Counter tracks (Chrome C events, Kineto memory) are drawn as step areas on top.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import type { Timeline, TimelineEvent } from '../../../src-main/engine/traces/timeline'
+import { api } from '../../lib/api'
+import type { TimelineMatch, TimelineMeta, TimelineWindow, WindowSlice } from '../../../src-main/engine/traces/timeline-format'
 
 const LABEL_W = 220
 const ROW_H = 16
@@ -19,55 +22,103 @@ function compact(v: number): string {
 }
 const COLORS = ['#4ea1ff', '#3ccf91', '#f5a524', '#a78bfa', '#e5484d', '#22d3ee', '#f472b6', '#a3e635']
 
-interface Selected {
-  track: number
-  event: TimelineEvent
+interface View {
+  t0: number
+  t1: number
 }
 
-// Index of the first event (or counter point) starting at or after t (sorted by start).
-function lowerBound(events: readonly (readonly number[])[], t: number): number {
+// Index of the first point at or after t (sorted by time).
+function lowerBound(points: readonly (readonly number[])[], t: number): number {
   let lo = 0
-  let hi = events.length
+  let hi = points.length
   while (lo < hi) {
     const mid = (lo + hi) >> 1
-    if (events[mid][0] < t) lo = mid + 1
+    if (points[mid][0] < t) lo = mid + 1
     else hi = mid
   }
   return lo
 }
 
-export function TimelineView({ timeline }: { timeline: Timeline }) {
+const sameSlice = (a: TimelineMatch | null, b: TimelineMatch | null) =>
+  !!a && !!b && a.track === b.track && a.slice[0] === b.slice[0] && a.slice[4] === b.slice[4] && a.slice[2] === b.slice[2]
+
+// Asks for the window of each view, one request at a time: while one is out, only the newest view waits.
+function useWindow(runId: number, view: View, pixels: number): TimelineWindow | null {
+  const [data, setData] = useState<TimelineWindow | null>(null)
+  const inFlight = useRef(false)
+  const wanted = useRef<View & { pixels: number }>({ ...view, pixels })
+  const fetchNext = useCallback(() => {
+    if (inFlight.current) return
+    const w = wanted.current
+    inFlight.current = true
+    api
+      .call('traces.window', { runId, t0: w.t0, t1: w.t1, pixels: w.pixels })
+      .then(setData, () => undefined)
+      .finally(() => {
+        inFlight.current = false
+        const next = wanted.current
+        if (next.t0 !== w.t0 || next.t1 !== w.t1 || next.pixels !== w.pixels) fetchNext()
+      })
+  }, [runId])
+  useEffect(() => {
+    wanted.current = { ...view, pixels }
+    fetchNext()
+  }, [view, pixels, fetchNext])
+  return data
+}
+
+export function TimelineView({ runId, meta }: { runId: number; meta: TimelineMeta }) {
   const canvas = useRef<HTMLCanvasElement>(null)
-  const [view, setView] = useState({ t0: 0, t1: Math.max(1, timeline.end) })
-  const [selected, setSelected] = useState<Selected | null>(null)
+  const [view, setView] = useState<View>({ t0: 0, t1: Math.max(1, meta.end) })
+  const [selected, setSelected] = useState<TimelineMatch | null>(null)
+  const [args, setArgs] = useState<Record<string, unknown> | null>(null)
   const [query, setQuery] = useState('')
+  const [search, setSearch] = useState<{ query: string; total: number; matches: TimelineMatch[] } | null>(null)
   const [showFlows, setShowFlows] = useState(true)
   const [width, setWidth] = useState(1000)
+  const [drawMs, setDrawMs] = useState(0)
   const drag = useRef<{ x: number; t0: number; t1: number } | null>(null)
+  const win = useWindow(runId, view, Math.max(1, Math.round(width - LABEL_W)))
 
-  // Track y offsets; the longest event in each track lets the visible-range search start early enough.
-  const counters = timeline.counters ?? []
+  const counters = meta.counters
   const countersHeight = counters.length * (COUNTER_H + TRACK_GAP)
   const layout = useMemo(() => {
-    let y = (timeline.counters ?? []).length * (COUNTER_H + TRACK_GAP)
-    return timeline.tracks.map((t) => {
+    let y = meta.counters.length * (COUNTER_H + TRACK_GAP)
+    return meta.tracks.map((t) => {
       const top = y
       y += t.depth * ROW_H + TRACK_GAP
-      return { top, longest: t.events.reduce((m, e) => Math.max(m, e[1]), 0) }
+      return { top }
     })
-  }, [timeline])
-  const height = Math.max(40, layout.length ? layout[layout.length - 1].top + timeline.tracks[timeline.tracks.length - 1].depth * ROW_H + TRACK_GAP : countersHeight)
-  const matches = useMemo(() => {
+  }, [meta])
+  const lastTrack = meta.tracks[meta.tracks.length - 1]
+  const height = Math.max(40, layout.length ? layout[layout.length - 1].top + lastTrack.depth * ROW_H + TRACK_GAP : countersHeight)
+  const matchNames = useMemo(() => {
     if (!query) return null
     const q = query.toLowerCase()
-    return new Set(timeline.names.map((n, i) => (n.toLowerCase().includes(q) ? i : -1)).filter((i) => i >= 0))
-  }, [query, timeline])
-  const matchList = useMemo(() => {
-    if (!matches) return []
-    const out: Selected[] = []
-    timeline.tracks.forEach((t, track) => t.events.forEach((event) => matches.has(event[2]) && out.push({ track, event })))
-    return out.sort((a, b) => a.event[0] - b.event[0])
-  }, [matches, timeline])
+    return new Set(meta.names.map((n, i) => (n.toLowerCase().includes(q) ? i : -1)).filter((i) => i >= 0))
+  }, [query, meta])
+
+  useEffect(() => {
+    if (!query) return setSearch(null)
+    let live = true
+    const t = setTimeout(() => {
+      api.call('traces.search', { runId, query, limit: 10_000 }).then((r) => live && setSearch({ query, ...r }), () => undefined)
+    }, 150)
+    return () => {
+      live = false
+      clearTimeout(t)
+    }
+  }, [query, runId])
+  useEffect(() => {
+    setArgs(null)
+    const id = selected?.slice[6] ?? -1
+    if (id < 0) return
+    let live = true
+    api.call('traces.args', { runId, id }).then((a) => live && setArgs(a), () => undefined)
+    return () => {
+      live = false
+    }
+  }, [selected, runId])
 
   useEffect(() => {
     const el = canvas.current?.parentElement
@@ -82,6 +133,7 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
   useEffect(() => {
     const c = canvas.current
     if (!c) return
+    const began = performance.now()
     const dpr = window.devicePixelRatio || 1
     c.width = width * dpr
     c.height = height * dpr
@@ -90,30 +142,31 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
     g.fillStyle = '#0e1218'
     g.fillRect(0, 0, width, height)
     g.font = '11px system-ui, sans-serif'
-    timeline.tracks.forEach((track, ti) => {
-      const { top, longest } = layout[ti]
+    meta.tracks.forEach((track, ti) => {
+      const { top } = layout[ti]
       g.fillStyle = '#141a23'
       g.fillRect(0, top, width, track.depth * ROW_H)
-      const lastX = new Array<number>(track.depth).fill(-1) // level of detail: one block per pixel per row
-      for (let i = lowerBound(track.events, view.t0 - longest); i < track.events.length; i++) {
-        const ev = track.events[i]
-        if (ev[0] > view.t1) break
-        if (ev[0] + ev[1] < view.t0) continue
-        const x0 = Math.max(LABEL_W, xOf(ev[0]))
-        const x1 = Math.min(width, xOf(ev[0] + ev[1]))
+      const lastX = new Array<number>(track.depth).fill(-1) // one block per pixel per row
+      for (const s of win?.tracks[ti] ?? []) {
+        const [start, dur, name, cat, row, count, , busy] = s
+        if (start > view.t1 || start + dur < view.t0) continue
+        const x0 = Math.max(LABEL_W, xOf(start))
+        const x1 = Math.min(width, xOf(start + dur))
         const w = Math.max(1, x1 - x0)
-        if (w < 1.5 && Math.floor(x0) === lastX[ev[4]]) continue
-        lastX[ev[4]] = Math.floor(x0)
-        const dim = matches && !matches.has(ev[2])
-        g.fillStyle = dim ? '#2a3240' : COLORS[ev[3] % COLORS.length]
-        g.fillRect(x0, top + ev[4] * ROW_H + 1, w, ROW_H - 2)
+        if (w < 1.5 && Math.floor(x0) === lastX[row]) continue
+        lastX[row] = Math.floor(x0)
+        const dim = matchNames && !matchNames.has(name)
+        g.globalAlpha = count > 1 ? 0.4 + 0.6 * busy : 1 // merged blocks: as solid as they are busy
+        g.fillStyle = dim ? '#2a3240' : COLORS[cat % COLORS.length]
+        g.fillRect(x0, top + row * ROW_H + 1, w, ROW_H - 2)
+        g.globalAlpha = 1
         if (w > 40) {
           g.fillStyle = dim ? '#8a96a8' : '#04121f'
           g.save()
           g.beginPath()
-          g.rect(x0, top + ev[4] * ROW_H, w, ROW_H)
+          g.rect(x0, top + row * ROW_H, w, ROW_H)
           g.clip()
-          g.fillText(timeline.names[ev[2]], x0 + 3, top + ev[4] * ROW_H + 12)
+          g.fillText(count > 1 ? `${meta.names[name]} +${count - 1}` : meta.names[name], x0 + 3, top + row * ROW_H + 12)
           g.restore()
         }
       }
@@ -127,7 +180,7 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
       const top = ci * (COUNTER_H + TRACK_GAP)
       g.fillStyle = '#141a23'
       g.fillRect(0, top, width, COUNTER_H)
-      const pts = counter.points
+      const pts = win?.counters[ci] ?? []
       const scale = counter.max > 0 ? (COUNTER_H - 4) / counter.max : 0
       g.fillStyle = 'rgba(60, 207, 145, 0.55)'
       let i = Math.max(0, lowerBound(pts, view.t0) - 1)
@@ -136,7 +189,7 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
         const x1 = Math.min(width, i + 1 < pts.length ? xOf(pts[i + 1][0]) : width)
         if (x1 < LABEL_W) continue
         let v = pts[i][1]
-        while (i + 1 < pts.length && xOf(pts[i + 1][0]) < x0 + 1) v = Math.max(v, pts[++i][1]) // level of detail
+        while (i + 1 < pts.length && xOf(pts[i + 1][0]) < x0 + 1) v = Math.max(v, pts[++i][1])
         const h = Math.max(0, v * scale)
         g.fillRect(x0, top + COUNTER_H - h, Math.max(1, x1 - x0), h)
       }
@@ -147,12 +200,12 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
       g.fillStyle = '#8a96a8'
       g.fillText(`max ${compact(counter.max)}`, 6, top + 26)
     })
-    if (showFlows) {
+    if (showFlows && win?.flows) {
       // Flow arrows whose span overlaps the view: CPU launch -> GPU kernel, forward -> backward.
       g.strokeStyle = 'rgba(245, 165, 36, 0.8)'
       g.fillStyle = 'rgba(245, 165, 36, 0.9)'
       g.lineWidth = 1
-      for (const [a, ta, da, b, tb, db] of timeline.flows) {
+      for (const [a, ta, da, b, tb, db] of win.flows) {
         if (Math.max(ta, tb) < view.t0 || Math.min(ta, tb) > view.t1) continue
         const [x0, y0] = [xOf(ta), layout[a].top + da * ROW_H + ROW_H / 2]
         const [x1, y1] = [xOf(tb), layout[b].top + db * ROW_H + ROW_H / 2]
@@ -170,13 +223,15 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
     }
     if (selected) {
       const { top } = layout[selected.track]
-      const x0 = Math.max(LABEL_W, xOf(selected.event[0]))
-      const w = Math.max(2, Math.min(width, xOf(selected.event[0] + selected.event[1])) - x0)
+      const [start, dur, , , row] = selected.slice
+      const x0 = Math.max(LABEL_W, xOf(start))
+      const w = Math.max(2, Math.min(width, xOf(start + dur)) - x0)
       g.strokeStyle = '#ffffff'
       g.lineWidth = 2
-      g.strokeRect(x0, top + selected.event[4] * ROW_H + 1, w, ROW_H - 2)
+      g.strokeRect(x0, top + row * ROW_H + 1, w, ROW_H - 2)
     }
-  }, [timeline, layout, view, width, height, selected, matches, xOf, showFlows, counters])
+    setDrawMs(performance.now() - began)
+  }, [meta, win, layout, view, width, height, selected, matchNames, xOf, showFlows, counters])
 
   const zoom = (factor: number, at: number) => {
     setView((v) => {
@@ -194,27 +249,28 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
     const y = clientY - r.top
     if (clientX - r.left < LABEL_W) return setSelected(null) // the track labels
     const t = timeAt(clientX)
-    const ti = layout.findIndex((l, i) => y >= l.top && y < l.top + timeline.tracks[i].depth * ROW_H)
-    if (ti < 0) return setSelected(null)
-    const depth = Math.floor((y - layout[ti].top) / ROW_H)
-    const events = timeline.tracks[ti].events
-    // The event at this row covering t (within a pixel's time, for tiny ones).
+    const ti = layout.findIndex((l, i) => y >= l.top && y < l.top + meta.tracks[i].depth * ROW_H)
+    if (ti < 0 || !win) return setSelected(null)
+    const row = Math.floor((y - layout[ti].top) / ROW_H)
+    // The slice at this row covering t (within a pixel's time, for tiny ones).
     const slack = (view.t1 - view.t0) / (width - LABEL_W)
-    let hit: TimelineEvent | null = null
-    for (let i = lowerBound(events, t - layout[ti].longest - slack); i < events.length && events[i][0] <= t + slack; i++) {
-      const ev = events[i]
-      if (ev[4] === depth && ev[0] - slack <= t && t <= ev[0] + ev[1] + slack) hit = ev
+    const hit: WindowSlice | undefined = win.tracks[ti].filter((s) => s[4] === row && s[0] - slack <= t && t <= s[0] + s[1] + slack).pop()
+    if (hit && hit[5] > 1) {
+      // A block of merged events: zoom to it (its members show once they are a pixel apart).
+      setSelected(null)
+      return setView({ t0: hit[0] - hit[1] * 0.05, t1: hit[0] + hit[1] * 1.05 })
     }
-    setSelected(hit ? { track: ti, event: hit } : null)
+    setSelected(hit ? { track: ti, slice: hit } : null)
   }
-  const focus = (s: Selected) => {
-    setSelected(s)
-    const pad = Math.max(s.event[1], 1)
-    setView({ t0: s.event[0] - pad, t1: s.event[0] + 2 * pad })
+  const focus = (m: TimelineMatch) => {
+    setSelected(m)
+    const pad = Math.max(m.slice[1], 1)
+    setView({ t0: m.slice[0] - pad, t1: m.slice[0] + 2 * pad })
   }
+  const matchList = search?.query === query ? search.matches : []
   const nextMatch = () => {
     if (!matchList.length) return
-    const i = selected ? matchList.findIndex((m) => m.event === selected.event) : -1
+    const i = matchList.findIndex((m) => sameSlice(m, selected))
     focus(matchList[(i + 1) % matchList.length])
   }
   const onKey = (e: React.KeyboardEvent) => {
@@ -229,29 +285,31 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
   }
   const sel = selected
   const selBox = sel
-    ? { x: (Math.max(LABEL_W, xOf(sel.event[0])) + Math.min(width, xOf(sel.event[0] + sel.event[1]))) / 2, y: layout[sel.track].top + sel.event[4] * ROW_H + ROW_H / 2 }
+    ? { x: (Math.max(LABEL_W, xOf(sel.slice[0])) + Math.min(width, xOf(sel.slice[0] + sel.slice[1]))) / 2, y: layout[sel.track].top + sel.slice[4] * ROW_H + ROW_H / 2 }
     : null
+  const viewKey = `${view.t0.toFixed(3)}:${view.t1.toFixed(3)}`
   return (
     <div className="card wide timeline" data-testid="timeline">
       <h2>Timeline</h2>
       <div className="timeline-bar">
         <input aria-label="search events" placeholder="search by name" value={query} onChange={(e) => setQuery(e.target.value)} />
-        {matches && (
+        {search && search.query === query && (
           <>
             <span className="muted" data-testid="match-count">
-              {matchList.length} matches
+              {search.total.toLocaleString('en-US')} matches{search.total > matchList.length ? ` (stepping through the first ${matchList.length.toLocaleString('en-US')})` : ''}
             </span>
             <button onClick={nextMatch} disabled={!matchList.length}>
               Next match
             </button>
           </>
         )}
-        <button onClick={() => setView({ t0: 0, t1: Math.max(1, timeline.end) })}>Reset zoom</button>
+        <button onClick={() => setView({ t0: 0, t1: Math.max(1, meta.end) })}>Reset zoom</button>
         <label className="inline">
-          <input type="checkbox" aria-label="show flows" checked={showFlows} onChange={(e) => setShowFlows(e.target.checked)} /> flows ({timeline.flows.length})
+          <input type="checkbox" aria-label="show flows" checked={showFlows} onChange={(e) => setShowFlows(e.target.checked)} /> flows ({meta.flows.count.toLocaleString('en-US')})
         </label>
+        {showFlows && win && !win.flows && <span className="muted small">too many flows here to draw: zoom in</span>}
         <span className="muted small">
-          {(view.t1 - view.t0).toFixed(1)} µs shown · wheel or W/S to zoom, drag or A/D to pan, click to select
+          {(view.t1 - view.t0).toFixed(1)} µs shown · {meta.events.toLocaleString('en-US')} events · wheel or W/S to zoom, drag or A/D to pan, click to select (a merged block: zoom to it)
         </span>
       </div>
       <div className="timeline-scroll">
@@ -260,7 +318,10 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
           tabIndex={0}
           aria-label="trace timeline"
           data-testid="timeline-canvas"
-          data-view={`${view.t0.toFixed(3)}:${view.t1.toFixed(3)}`}
+          data-view={viewKey}
+          data-ready={win ? `${win.t0.toFixed(3)}:${win.t1.toFixed(3)}` : ''}
+          data-level={win?.level}
+          data-draw-ms={drawMs.toFixed(2)}
           data-sel-x={selBox?.x.toFixed(1)}
           data-sel-y={selBox?.y.toFixed(1)}
           style={{ width, height }}
@@ -287,12 +348,12 @@ export function TimelineView({ timeline }: { timeline: Timeline }) {
       )}
       {sel && (
         <div className="selection" data-testid="selection">
-          <b>{timeline.names[sel.event[2]]}</b>
+          <b>{meta.names[sel.slice[2]]}</b>
           <span className="muted">
             {' '}
-            · {timeline.cats[sel.event[3]] || '(no category)'} · {timeline.tracks[sel.track].label} · start {sel.event[0].toFixed(3)} µs · duration {sel.event[1].toFixed(3)} µs
+            · {meta.cats[sel.slice[3]] || '(no category)'} · {meta.tracks[sel.track].label} · start {sel.slice[0].toFixed(3)} µs · duration {sel.slice[1].toFixed(3)} µs
           </span>
-          {sel.event[5] >= 0 && <pre className="json">{JSON.stringify(JSON.parse(timeline.args[sel.event[5]]), null, 2)}</pre>}
+          {args && <pre className="json">{JSON.stringify(args, null, 2)}</pre>}
         </div>
       )}
     </div>

@@ -11,7 +11,7 @@ import { formatCount } from '../../lib/format'
 import { BarChartFigure } from '../../shared/charts/BarChartFigure'
 import { PathForm } from '../library/PathForm'
 import { TimelineView } from './TimelineView'
-import type { Timeline } from '../../../src-main/engine/traces/timeline'
+import type { TimelineMeta } from '../../../src-main/engine/traces/timeline-format'
 
 interface StoredTrace {
   file: string
@@ -29,7 +29,7 @@ export function TracesPage() {
   const [selected, setSelected] = useState<number | null>(useAppStore.getState().traceToOpen)
   const [other, setOther] = useState<number | null>(null)
   const [trace, setTrace] = useState<StoredTrace | null>(null)
-  const [timeline, setTimeline] = useState<Timeline | null>(null)
+  const [timeline, setTimeline] = useState<TimelineMeta | null>(null)
   const [otherTrace, setOtherTrace] = useState<StoredTrace | null>(null)
   const [error, setError] = useState<string | null>(null)
   const upsertJob = useAppStore((s) => s.upsertJob)
@@ -109,7 +109,7 @@ export function TracesPage() {
         )}
       </div>
       {selectedRun?.status === 'failed' && <p className="error">{selectedRun.error}</p>}
-      {trace && timeline && <TimelineView timeline={timeline} />}
+      {trace && timeline && selected !== null && <TimelineView key={selected} runId={selected} meta={timeline} />}
       {trace && <TraceView trace={trace} />}
       {trace && otherTrace && other !== selected && <OpDiff a={trace} b={otherTrace} />}
     </section>
