@@ -9,6 +9,8 @@ import { runJobToEnd } from './run-job'
 
 interface StoredTrace {
   file: string
+  import_seconds?: number
+  peak_rss_mb?: number
   summary: TraceSummary
   ops: OpRow[]
   kernels: KernelRow[]
@@ -35,7 +37,7 @@ export function registerTraceCommands(program: Command, withServices: <T>(fn: (s
         }
         const stored = (await s.call('runs.get', { id: runId })).summary as unknown as StoredTrace
         const sum = stored.summary
-        if (o.json) return console.log(JSON.stringify({ ...sum, run_id: runId }))
+        if (o.json) return console.log(JSON.stringify({ ...sum, run_id: runId, import_seconds: stored.import_seconds, peak_rss_mb: stored.peak_rss_mb }))
         console.log(`run ${runId}: ${path.basename(file)}: ${sum.events.toLocaleString('en-US')} events in ${sum.processes} processes, ${sum.threads} threads${sum.device ? `; device ${sum.device}` : ''}`)
         console.log(`by phase: ${Object.entries(sum.by_ph).map(([k, v]) => `${k} ${v}`).join(', ')}`)
         console.log(`by category: ${Object.entries(sum.by_cat).map(([k, v]) => `${k} ${v}`).join(', ')}`)
