@@ -19,6 +19,11 @@ export const BenchParams = z
     warmup: z.number().int().min(0).max(100).default(2),
     threads: z.number().int().min(1).max(256).optional(), // default: the machine's cores
     maxSeconds: z.number().positive().max(3600).default(20), // per cell
+    // Profiling (native variants), as torch.profiler's schedule, in extra calls of each variant's
+    // first cell after its timing: skip `profileWait`, warm up `profileWarmup`, record `profileActive` (0: off).
+    profileWait: z.number().int().min(0).default(1),
+    profileWarmup: z.number().int().min(0).default(1),
+    profileActive: z.number().int().min(0).max(100).default(0),
   })
   .strict()
   .refine((p) => p.model || p.checkpoint, { message: 'give a model folder or a fine-tune checkpoint', path: ['model'] })

@@ -1,8 +1,9 @@
 // The bench job end to end: every variant in its own process, a small matrix, rows stored with
 // the run; equal weights give equal dev accuracy across fp32 variants.
+import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { BenchRow } from '../engine/bench/bench-variant'
+import type { BenchProfile, BenchRow } from '../engine/bench/bench-variant'
 import { BENCH_VARIANTS } from '../engine/bench/variants'
 import { initRandomCheckpoint } from '../engine/bert/init-checkpoint'
 import type { AppServices } from '../services/app-services'
@@ -40,4 +41,22 @@ it('runs the variants x batches x sequences matrix and stores the rows with the 
   for (const v of ['native-fp32-naive', 'ort-fp32']) expect(Math.abs(row(v).dev_accuracy! - row('native-fp32').dev_accuracy!)).toBeLessThanOrEqual(0.01)
   expect(row('native-int8').weights_mb).toBeLessThan(row('native-fp32').weights_mb)
   expect(row('native-nf4').weights_mb).toBeLessThan(row('native-int8').weights_mb)
+}, 300_000)
+
+it('profiles the first cell of each native variant into a Chrome trace, and says why ONNX Runtime has none', async () => {
+  const { runId } = await services.call('jobs.start', {
+    kind: 'bench',
+    params: { model, variants: ['native-int8', 'ort-fp32'], batches: [2], seqs: [16], iterations: 2, warmup: 0, threads: 2, profileWait: 1, profileWarmup: 1, profileActive: 3 },
+  })
+  const ev = await waitForEvent(services, (e) => e.name === 'job.status' && e.payload.runId === runId && e.payload.status !== 'running', 300_000)
+  expect(ev.payload).toMatchObject({ status: 'completed', error: null })
+  const { profiles } = (await services.call('runs.get', { id: runId })).summary as { profiles: BenchProfile[] }
+  const native = profiles.find((p) => p.variant === 'native-int8')!
+  expect(native).toMatchObject({ batch: 2, seq: 16 })
+  const trace = JSON.parse(fs.readFileSync(native.trace!, 'utf8')) as { traceEvents: { ph: string; name: string; args?: { op?: string } }[] }
+  expect(trace.traceEvents.filter((e) => e.ph === 'B' && /^bench call \d+$/.test(e.name))).toHaveLength(3) // the active calls
+  expect(trace.traceEvents.some((e) => e.ph === 'X' && e.args?.op === 'matmul_quant')).toBe(true)
+  expect(native.ops.find((o) => o.name === 'matmul_quant')?.calls).toBeGreaterThan(0)
+  expect(profiles.find((p) => p.variant === 'ort-fp32')).toMatchObject({ trace: null, skipped: expect.stringMatching(/ONNX Runtime/) })
+  expect((await services.call('runs.artifacts', { runId })).filter((a) => a.kind === 'trace')).toHaveLength(1)
 }, 300_000)

@@ -3,17 +3,26 @@
 import os from 'node:os'
 import type { BenchParams } from '../contract/bench'
 import { benchMatrix } from '../engine/bench/bench-matrix'
+import type { BenchProfile } from '../engine/bench/bench-variant'
 import type { JobContext } from './job-context'
 
 export async function runBench(ctx: JobContext, p: BenchParams): Promise<Record<string, unknown>> {
   const threads = p.threads ?? os.availableParallelism()
+  const profile = p.profileActive > 0 ? { wait: p.profileWait, warmup: p.profileWarmup, active: p.profileActive, dir: ctx.runDir } : undefined
+  const profiles: BenchProfile[] = []
   const rows = await benchMatrix(
-    { model: p.model, checkpoint: p.checkpoint, data: p.data, batches: p.batches, seqs: p.seqs, iterations: p.iterations, warmup: p.warmup, threads, maxSeconds: p.maxSeconds },
+    { model: p.model, checkpoint: p.checkpoint, data: p.data, batches: p.batches, seqs: p.seqs, iterations: p.iterations, warmup: p.warmup, threads, maxSeconds: p.maxSeconds, profile },
     p.variants,
     (fraction, message) => {
       ctx.checkpoint() // throws when the job is cancelled
       ctx.progress(fraction, message)
     },
+    undefined,
+    (prof) => {
+      profiles.push(prof)
+      if (prof.trace) ctx.artifact('trace', prof.trace)
+      ctx.log(prof.trace ? `${prof.variant}: profile of ${prof.schedule.active} calls at batch ${prof.batch}, sequence ${prof.seq}: ${prof.trace}` : `${prof.variant}: no profile (${prof.skipped ?? 'nothing recorded'})`)
+    },
   )
-  return { threads, cpus: os.cpus()[0]?.model ?? 'unknown', rows }
+  return { threads, cpus: os.cpus()[0]?.model ?? 'unknown', rows, ...(profile ? { profiles } : {}) }
 }

@@ -65,5 +65,13 @@ describe('export and quantize jobs', () => {
     const r = await evaluateCheckpoint({ model: q.out as string, task: 'mrpc', data: sharedData('mrpc'), split: 'validation', dataDir: out })
     expect(r.examples).toBe(408)
     expect(r.metrics.accuracy).toBeGreaterThan(0)
+    // `tbw eval --profile-active 2`: 4 batches of 128; skip none, warm up 1, record 2, and the metrics do not change.
+    const file = path.join(out, 'eval-profile.trace.json')
+    const p = await evaluateCheckpoint({ model: q.out as string, task: 'mrpc', data: sharedData('mrpc'), split: 'validation', dataDir: out, profile: { wait: 0, warmup: 1, active: 2, file } })
+    expect(p.metrics).toEqual(r.metrics)
+    expect(p.profile?.trace).toBe(file)
+    const trace = JSON.parse(fs.readFileSync(file, 'utf8')) as { traceEvents: { ph: string; name: string }[] }
+    expect(trace.traceEvents.filter((e) => e.ph === 'B').map((e) => e.name)).toEqual(['eval batch 1', 'eval batch 2'])
+    expect(p.profile!.ops.find((o) => o.name === 'matmul_quant')!.calls).toBe(2 * 4 * 6) // 2 batches x 4 layers x 6 linears
   }, 120_000)
 })

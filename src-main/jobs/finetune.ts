@@ -6,12 +6,11 @@ import path from 'node:path'
 import type { FinetuneParams } from '../contract/finetune'
 import { loadKernels } from '../engine/addon'
 import { loadCheckpoint } from '../engine/bert/checkpoint'
-import { writeFileAtomic } from '../engine/bert/safetensors'
 import { loadFolderSplit, openDatasetFolder } from '../engine/data/dataset-folder'
 import type { LoadedSplit } from '../engine/data/examples'
 import { glueTask } from '../engine/data/tasks'
 import { cachedGlueDir } from '../engine/hub/hub'
-import { StepProfiler } from '../engine/profiler/step-profiler'
+import { saveProfile, StepProfiler } from '../engine/profiler/step-profiler'
 import { WordPieceTokenizer } from '../engine/tokenizer/wordpiece'
 import type { LoraTarget } from '../engine/train/names'
 import { Trainer, type TrainSettings } from '../engine/train/trainer'
@@ -103,14 +102,12 @@ export async function runFinetune(ctx: JobContext, p: FinetuneParams): Promise<R
 // The recorded window as a Chrome trace beside the run (an artifact the Traces page and Perfetto
 // open) and its operator summary in the run's summary.
 function writeProfile(ctx: JobContext, profiler: StepProfiler, p: FinetuneParams): Record<string, unknown> {
-  if (!profiler.finished) {
+  const saved = saveProfile(profiler, path.join(ctx.runDir, 'profile.trace.json'), { run_id: ctx.runId, method: p.method, batch_size: p.batchSize })
+  if (!saved.trace) {
     ctx.log(`profiling recorded nothing: the run had fewer than ${p.profileWait + p.profileWarmup + p.profileActive} steps (wait + warmup + active)`, 'warn')
-    return { trace: null, ops: [] }
+    return { ...saved }
   }
-  const file = path.join(ctx.runDir, 'profile.trace.json')
-  writeFileAtomic(file, JSON.stringify(profiler.chromeTrace({ run_id: ctx.runId, method: p.method, batch_size: p.batchSize })))
-  ctx.artifact('trace', file)
-  const ops = profiler.opSummary()
-  ctx.log(`profile of ${p.profileActive} steps written to ${file}; top op ${ops[0]?.name ?? '-'}`)
-  return { trace: file, schedule: profiler.schedule, ops }
+  ctx.artifact('trace', saved.trace)
+  ctx.log(`profile of ${p.profileActive} steps written to ${saved.trace}; top op ${saved.ops[0]?.name ?? '-'}`)
+  return { ...saved }
 }

@@ -2,12 +2,16 @@
 // with CHILD_FLAG), one after another on the same threads, so peak RSS is per variant and no two
 // variants compete for the cores.
 import { fork } from 'node:child_process'
-import { benchVariant, type BenchRequest, type BenchRow } from './bench-variant'
+import { benchVariant, type BenchProfile, type BenchRequest, type BenchRow } from './bench-variant'
 import type { BenchVariant } from './variants'
 
 export const CHILD_FLAG = '--tbw-bench-variant'
 
-type ChildMessage = { type: 'cell'; done: number; total: number } | { type: 'rows'; rows: BenchRow[] } | { type: 'error'; message: string }
+type ChildMessage =
+  | { type: 'cell'; done: number; total: number }
+  | { type: 'profile'; profile: BenchProfile }
+  | { type: 'rows'; rows: BenchRow[] }
+  | { type: 'error'; message: string }
 
 export function isBenchChild(): boolean {
   return process.argv.includes(CHILD_FLAG)
@@ -17,7 +21,11 @@ export function isBenchChild(): boolean {
 export function runBenchChild(): void {
   const send = (m: ChildMessage) => new Promise<void>((resolve) => process.send!(m, undefined, undefined, () => resolve()))
   process.once('message', (req: BenchRequest) => {
-    benchVariant(req, (done, total) => void send({ type: 'cell', done, total }))
+    benchVariant(
+      req,
+      (done, total) => void send({ type: 'cell', done, total }),
+      (profile) => void send({ type: 'profile', profile }),
+    )
       .then((rows) => send({ type: 'rows', rows }))
       .catch((err: Error) => send({ type: 'error', message: err.message }))
       .finally(() => process.exit(0))
@@ -29,6 +37,7 @@ export async function benchMatrix(
   variants: BenchVariant[],
   onProgress: (fraction: number, message: string) => void = () => {},
   script: string = process.argv[1],
+  onProfile: (p: BenchProfile) => void = () => {},
 ): Promise<BenchRow[]> {
   const rows: BenchRow[] = []
   for (const [i, variant] of variants.entries()) {
@@ -45,7 +54,8 @@ export async function benchMatrix(
             child.kill() // onProgress throws to cancel: the variant's process goes too
             reject(err)
           }
-        } else if (m.type === 'rows') result = m.rows
+        } else if (m.type === 'profile') onProfile(m.profile)
+        else if (m.type === 'rows') result = m.rows
         else reject(new Error(`${variant}: ${m.message}`))
       })
       child.on('exit', (code, signal) => (result ? resolve(result) : reject(new Error(`${variant}: the bench process ended (${signal ?? `exit ${code}`}) without results`))))

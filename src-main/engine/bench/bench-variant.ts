@@ -1,6 +1,7 @@
 // One variant of the inference bench, measured in its own process so that its peak RSS is its
 // own: dev accuracy/F1 over a dataset folder's dev split, then for each sequence length and
 // batch size: warm-up calls, timed calls, p50/p95 latency and sequences per second.
+import path from 'node:path'
 import { loadCheckpoint } from '../bert/checkpoint'
 import { numLabels } from '../bert/config'
 import type { Batch } from '../bert/model'
@@ -10,6 +11,7 @@ import { loadExportSource } from '../export/export-source'
 import { taskMetrics } from '../train/metrics'
 import { WordPieceTokenizer } from '../tokenizer/wordpiece'
 import { seededRandom } from '../random'
+import { saveProfile, StepProfiler, type ProfileSchedule, type SavedProfile } from '../profiler/step-profiler'
 import { makeRunner, type BenchVariant } from './variants'
 
 export type BenchSeq = number | 'mrpc'
@@ -25,6 +27,16 @@ export interface BenchRequest {
   warmup: number
   threads: number
   maxSeconds?: number // per cell: stop timing after this long (at least 3 calls)
+  // Profile the first cell (first sequence, first batch) in extra calls after its timing, so the
+  // timed calls run without the profiler: a Chrome trace written into `dir`.
+  profile?: ProfileSchedule & { dir: string }
+}
+
+export interface BenchProfile extends SavedProfile {
+  variant: BenchVariant
+  batch: number
+  seq: BenchSeq
+  skipped?: string // why this variant has no profile
 }
 
 export interface BenchRow {
@@ -53,7 +65,11 @@ function syntheticBatch(B: number, T: number, vocab: number): Batch {
   return { B, T, ids, tokenTypes: Int32Array.from({ length: B * T }, (_, i) => (i % T < T / 2 ? 0 : 1)), mask: new Uint8Array(B * T).fill(1) }
 }
 
-export async function benchVariant(req: BenchRequest, onCell?: (done: number, total: number) => void): Promise<BenchRow[]> {
+export async function benchVariant(
+  req: BenchRequest,
+  onCell?: (done: number, total: number) => void,
+  onProfile?: (p: BenchProfile) => void,
+): Promise<BenchRow[]> {
   const src = req.checkpoint || !req.model ? loadExportSource({ model: req.model, checkpoint: req.checkpoint }) : null
   const ck = src ? null : loadCheckpoint(req.model!)
   const config = src?.config ?? ck!.config
@@ -116,8 +132,24 @@ export async function benchVariant(req: BenchRequest, onCell?: (done: number, to
         weights_mb: runner.weightBytes / 2 ** 20,
       })
       onCell?.(rows.length, total)
+      if (req.profile && rows.length === 1) onProfile?.(await profileCell(req, req.profile, runner.run, batches, B, seq))
     }
   }
   await runner.release()
   return rows
+}
+
+// wait + warmup + active extra calls of one cell under the native profiler, one step per call.
+async function profileCell(req: BenchRequest, schedule: ProfileSchedule & { dir: string }, run: (b: Batch) => Promise<unknown>, batches: Batch[], B: number, seq: BenchSeq): Promise<BenchProfile> {
+  const where = { variant: req.variant, batch: B, seq }
+  const plain = { wait: schedule.wait, warmup: schedule.warmup, active: schedule.active }
+  if (!req.variant.startsWith('native-')) return { ...where, trace: null, schedule: plain, ops: [], skipped: 'ONNX Runtime runs outside the native kernels: its calls are not profiled here' }
+  const profiler = new StepProfiler(plain, 'bench call')
+  for (let i = 0; !profiler.finished; i++) {
+    profiler.stepBegin(i)
+    await run(batches[i % batches.length])
+    profiler.stepEnd(i)
+  }
+  const file = path.join(schedule.dir, `profile-${req.variant}-b${B}-${seq}.trace.json`)
+  return { ...where, ...saveProfile(profiler, file, { variant: req.variant, batch_size: B, seq, threads: req.threads }) }
 }

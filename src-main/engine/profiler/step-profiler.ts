@@ -1,8 +1,10 @@
-// Records a window of training steps like torch.profiler's schedule (wait, warmup, active): the
+// Records a window of steps (training steps, eval batches, bench calls) like torch.profiler's
+// schedule (wait, warmup, active): the
 // native kernels' events (each op with its shape and FLOPs on the calling thread, each pool
 // worker's share on its own track) and the engine's own spans (steps, evaluation, checkpoints),
 // turned into a Chrome Trace Event file (Perfetto opens it) and an operator summary.
 import { loadKernels, type ProfilerEvent } from '../addon'
+import { writeFileAtomic } from '../bert/safetensors'
 
 export interface ProfileSchedule {
   wait: number
@@ -22,6 +24,7 @@ export interface ProfileOpRow {
 
 interface JsSpan {
   name: string
+  step?: boolean // a whole step (drawn as B/E with a step marker; the op shares are of these)
   startNs: number
   durNs: number
   args?: Record<string, unknown>
@@ -41,7 +44,10 @@ export class StepProfiler {
   private recording = false
   private done = false
 
-  constructor(readonly schedule: ProfileSchedule) {
+  constructor(
+    readonly schedule: ProfileSchedule,
+    readonly stepName = 'train step', // what one step is: 'eval batch', 'bench call'
+  ) {
     if (schedule.active < 1) throw new Error('profile: active must be at least 1 step')
   }
 
@@ -72,7 +78,7 @@ export class StepProfiler {
   stepEnd(step: number): void {
     if (!this.recording) return
     const start = this.stepStart.get(step)!
-    this.spans.push({ name: `train step ${step}`, startNs: start, durNs: this.k.profilerNowNs() - start, args: { step } })
+    this.spans.push({ name: `${this.stepName} ${step}`, step: true, startNs: start, durNs: this.k.profilerNowNs() - start, args: { step } })
     this.counter()
     if (this.phase(this.index + 1) !== 'active') {
       this.events = this.k.profilerStop()
@@ -111,10 +117,10 @@ export class StepProfiler {
       ]),
     ]
     for (const s of this.spans) {
-      if (s.name.startsWith('train step')) {
+      if (s.step) {
         out.push({ ph: 'B', name: s.name, cat: 'user_annotation', pid: 1, tid: MAIN_TID, ts: us(s.startNs), args: s.args ?? {} })
         out.push({ ph: 'E', name: s.name, cat: 'user_annotation', pid: 1, tid: MAIN_TID, ts: us(s.startNs + s.durNs) })
-        out.push({ ph: 'i', s: 't', name: s.name.replace('train ', ''), cat: 'step', pid: 1, tid: MAIN_TID, ts: us(s.startNs) })
+        out.push({ ph: 'i', s: 't', name: `step ${String(s.args?.step)}`, cat: 'step', pid: 1, tid: MAIN_TID, ts: us(s.startNs) })
       } else out.push({ ph: 'X', name: s.name, cat: 'user_annotation', pid: 1, tid: MAIN_TID, ts: us(s.startNs), dur: s.durNs / 1000 })
     }
     for (const e of this.events) {
@@ -137,7 +143,7 @@ export class StepProfiler {
       if (stack.length) self[stack[stack.length - 1]] -= e.durNs
       stack.push(i)
     })
-    const stepNs = this.spans.filter((s) => s.name.startsWith('train step')).reduce((a, s) => a + s.durNs, 0)
+    const stepNs = this.spans.filter((s) => s.step).reduce((a, s) => a + s.durNs, 0)
     const rows = new Map<string, { calls: number; total: number; self: number; flops: number }>()
     main.forEach((e, i) => {
       const r = rows.get(e.op) ?? { calls: 0, total: 0, self: 0, flops: 0 }
@@ -159,4 +165,17 @@ export class StepProfiler {
       }))
       .sort((a, b) => b.self_us - a.self_us)
   }
+}
+
+export interface SavedProfile {
+  trace: string | null // null: the window never completed (too few steps)
+  schedule: ProfileSchedule
+  ops: ProfileOpRow[]
+}
+
+// The recorded window as a Chrome trace file (written whole or not at all) and its operator summary.
+export function saveProfile(profiler: StepProfiler, file: string, meta: Record<string, unknown> = {}): SavedProfile {
+  if (!profiler.finished) return { trace: null, schedule: profiler.schedule, ops: [] }
+  writeFileAtomic(file, JSON.stringify(profiler.chromeTrace(meta)))
+  return { trace: file, schedule: profiler.schedule, ops: profiler.opSummary() }
 }

@@ -8,6 +8,7 @@ import { loadFolderSplit, openDatasetFolder } from '../data/dataset-folder'
 import { glueTask } from '../data/tasks'
 import { cachedGlueDir } from '../hub/hub'
 import { WordPieceTokenizer } from '../tokenizer/wordpiece'
+import { saveProfile, StepProfiler, type ProfileSchedule, type SavedProfile } from '../profiler/step-profiler'
 import { loadTrainedTensors, readTrainerState } from './checkpoint-io'
 import { buildModel, evaluateModel, type TrainSettings } from './trainer'
 
@@ -20,6 +21,7 @@ export interface EvalOptions {
   dataDir: string
   maxLength?: number
   attention?: 'flash' | 'naive'
+  profile?: ProfileSchedule & { file: string } // record a window of eval batches into a Chrome trace
 }
 
 export interface EvalReport {
@@ -32,6 +34,7 @@ export interface EvalReport {
   loss: number
   metrics: Record<string, number>
   newlyInitialized: string[] // non-empty: an untrained head (the baseline)
+  profile?: SavedProfile
 }
 
 export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalReport> {
@@ -49,7 +52,9 @@ export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalReport> {
   const split = await loadFolderSplit(folder, name)
   if (split.examples.some((e) => e.label === null)) throw new Error(`${split.file}: the ${name} split has no labels, so it cannot be scored`)
   const enc = encodeExamples(WordPieceTokenizer.fromModelDir(modelDir), split.examples, o.maxLength ?? settings?.maxLength ?? 128)
-  const r = evaluateModel(model, enc, labels, spec.metrics, o.attention ?? 'flash')
+  const profiler = o.profile ? new StepProfiler({ wait: o.profile.wait, warmup: o.profile.warmup, active: o.profile.active }, 'eval batch') : undefined
+  const r = evaluateModel(model, enc, labels, spec.metrics, o.attention ?? 'flash', profiler)
+  const profile = profiler && o.profile ? saveProfile(profiler, o.profile.file, { model: modelDir, checkpoint: o.checkpoint ?? null, task: o.task, split: name }) : undefined
   return {
     model: modelDir,
     checkpoint: o.checkpoint ?? null,
@@ -60,5 +65,6 @@ export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalReport> {
     loss: r.loss,
     metrics: r.metrics,
     newlyInitialized: o.checkpoint ? [] : ck.newlyInitialized,
+    ...(profile ? { profile } : {}),
   }
 }

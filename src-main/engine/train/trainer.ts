@@ -111,7 +111,8 @@ export function buildModel(
 
 // Predictions (class ids, or the score of a single-output regression head), mean loss and the
 // task's metrics over an encoded split (batches of similar lengths, no dropout).
-export function evaluateModel(model: BertClassifier, set: EncodedSplit, labels: number, metricNames: string[], attention: 'flash' | 'naive'): EvalResult {
+// profiler: records a window of the eval batches (one step per batch), as `tbw eval --profile-active` asks.
+export function evaluateModel(model: BertClassifier, set: EncodedSplit, labels: number, metricNames: string[], attention: 'flash' | 'naive', profiler?: StepProfiler): EvalResult {
   const n = set.ids.length
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => set.lengths[a] - set.lengths[b])
   const predictions = new Array<number>(n)
@@ -120,7 +121,9 @@ export function evaluateModel(model: BertClassifier, set: EncodedSplit, labels: 
   for (let i = 0; i < n; i += 128) {
     const idx = order.slice(i, i + 128)
     const batch = collate(set, idx, labels === 1)
+    profiler?.stepBegin(i / 128)
     const { logits, loss } = model.forward(batch, { attention })
+    profiler?.stepEnd(i / 128)
     idx.forEach((ex, row) => {
       if (labels === 1) return void (predictions[ex] = logits[row])
       let best = 0

@@ -4,7 +4,7 @@ import type { Command } from 'commander'
 import { checkpointOfRun } from '../../contract/run-checkpoint'
 import { BenchParams } from '../../contract/bench'
 import { benchTable, ratioLines } from '../../engine/bench/bench-report'
-import type { BenchRow } from '../../engine/bench/bench-variant'
+import type { BenchProfile, BenchRow } from '../../engine/bench/bench-variant'
 import type { AppServices } from '../../services/app-services'
 import { runJobToEnd } from './run-job'
 
@@ -22,8 +22,11 @@ export function registerBenchCommands(program: Command, withServices: <T>(fn: (s
     .option('--seqs <list>', "comma-separated sequence lengths and/or 'mrpc' (default: mrpc,128,512 with --data, else 128,512)")
     .option('--iterations <n>', 'timed calls per cell', (v) => Number(v), 20)
     .option('--threads <n>', 'threads for every variant (default: the cores)', (v) => Number(v))
+    .option('--profile-wait <n>', 'profiling: calls to skip first', (v) => Number(v), 1)
+    .option('--profile-warmup <n>', 'profiling: calls run with the profiler on, discarded', (v) => Number(v), 1)
+    .option('--profile-active <n>', "profiling: calls of each native variant's first cell to record into a Chrome trace (0: off)", (v) => Number(v), 0)
     .option('--json', 'machine-readable output: {"rows":[...]}')
-    .action((o: { model?: string; run?: number; data?: string; variants?: string; batches: string; seqs?: string; iterations: number; threads?: number; json?: boolean }) =>
+    .action((o: { model?: string; run?: number; data?: string; variants?: string; batches: string; seqs?: string; iterations: number; threads?: number; profileWait: number; profileWarmup: number; profileActive: number; json?: boolean }) =>
       withServices(async (s) => {
         const checkpoint = o.run !== undefined ? checkpointOfRun(await s.call('runs.get', { id: o.run })) : undefined
         const seqs = list(o.seqs ?? (o.data ? 'mrpc,128,512' : '128,512')).map((x) => (x === 'mrpc' ? 'mrpc' : Number(x)))
@@ -36,14 +39,19 @@ export function registerBenchCommands(program: Command, withServices: <T>(fn: (s
           seqs,
           iterations: o.iterations,
           threads: o.threads,
+          profileWait: o.profileWait,
+          profileWarmup: o.profileWarmup,
+          profileActive: o.profileActive,
         })
         const end = await runJobToEnd(s, { kind: 'bench', params, name: `bench ${path.basename(params.model ?? params.checkpoint ?? '')}` }, { progress: !o.json })
         if (end.status !== 'completed') throw new Error(end.error ?? end.status)
-        const sum = (await s.call('runs.get', { id: end.runId })).summary as { rows: BenchRow[]; threads: number }
-        if (o.json) return console.log(JSON.stringify({ run_id: end.runId, threads: sum.threads, rows: sum.rows }))
+        const sum = (await s.call('runs.get', { id: end.runId })).summary as { rows: BenchRow[]; threads: number; profiles?: BenchProfile[] }
+        if (o.json) return console.log(JSON.stringify({ run_id: end.runId, threads: sum.threads, rows: sum.rows, ...(sum.profiles ? { profiles: sum.profiles } : {}) }))
         console.log(`run ${end.runId}, ${sum.threads} threads`)
         console.log(benchTable(sum.rows))
         console.log(ratioLines(sum.rows))
+        for (const p of sum.profiles ?? [])
+          console.log(p.trace ? `profile ${p.variant} (batch ${p.batch}, sequence ${p.seq}): ${p.trace}; top ops ${p.ops.slice(0, 3).map((r) => `${r.name} ${(100 * r.share_of_step).toFixed(0)}%`).join(', ')}` : `profile ${p.variant}: ${p.skipped ?? 'nothing recorded'}`)
       }),
     )
 }

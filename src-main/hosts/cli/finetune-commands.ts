@@ -7,7 +7,7 @@ import { FinetuneParams, SEED_DEFAULTS_SOURCE } from '../../contract/finetune'
 import { pull, type HubOptions } from '../../engine/hub/hub'
 import { evaluateCheckpoint } from '../../engine/train/evaluate-checkpoint'
 import type { AppServices } from '../../services/app-services'
-import { formatSeconds, progressBar } from './format'
+import { formatSeconds, progressBar, table } from './format'
 import { addSchemaOptions, pickSchemaOptions } from './schema-options'
 
 const HELP: Record<string, string> = {
@@ -120,12 +120,29 @@ export function registerFinetuneCommands(
     .requiredOption('--task <task>', 'GLUE task')
     .option('--data <dir>', 'dataset folder (default: the hub cache)')
     .option('--split <split>', 'dev or test', 'dev')
+    .option('--profile-wait <n>', 'profiling: eval batches to skip first', (v) => Number(v), 1)
+    .option('--profile-warmup <n>', 'profiling: batches run with the profiler on, discarded', (v) => Number(v), 1)
+    .option('--profile-active <n>', 'profiling: eval batches to record into a Chrome trace (0: off)', (v) => Number(v), 0)
+    .option('--profile-out <file>', 'profiling: where the trace goes (default: <data dir>/profiles/eval-<time>.trace.json)')
     .option('--json', 'machine-readable output')
-    .action((o: { model?: string; run?: number; checkpoint?: string; task: string; data?: string; split: string; json?: boolean }) =>
+    .action((o: { model?: string; run?: number; checkpoint?: string; task: string; data?: string; split: string; profileWait: number; profileWarmup: number; profileActive: number; profileOut?: string; json?: boolean }) =>
       withServices(async (s) => {
         const checkpoint = o.run !== undefined ? checkpointOfRun(await s.call('runs.get', { id: o.run })) : o.checkpoint
         if (!['dev', 'validation', 'test'].includes(o.split)) throw new Error(`--split must be dev or test, not ${o.split}`)
+        for (const k of ['profileWait', 'profileWarmup', 'profileActive'] as const)
+          if (!Number.isInteger(o[k]) || o[k] < 0) throw new Error(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a whole number ≥ 0, not ${o[k]}`)
+        const profile =
+          o.profileActive > 0
+            ? {
+                wait: o.profileWait,
+                warmup: o.profileWarmup,
+                active: o.profileActive,
+                file: path.resolve(o.profileOut ?? path.join(dataDir(), 'profiles', `eval-${new Date().toISOString().replace(/[:.]/g, '-')}.trace.json`)),
+              }
+            : undefined
+        if (profile) fs.mkdirSync(path.dirname(profile.file), { recursive: true })
         const r = await evaluateCheckpoint({
+          profile,
           model: o.model,
           checkpoint,
           task: o.task,
@@ -136,6 +153,19 @@ export function registerFinetuneCommands(
         if (o.json) return console.log(JSON.stringify(r))
         const what = r.checkpoint ?? `${r.model}${r.newlyInitialized.length ? ' (untrained head: the baseline)' : ''}`
         console.log(`${what} on ${r.task} ${r.split} (${r.examples} examples): loss ${r.loss.toFixed(4)}, ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`)
+        if (r.profile && !r.profile.trace) console.log(`profile: nothing recorded: the split has fewer than ${o.profileWait + o.profileWarmup + o.profileActive} batches of 128 (wait + warmup + active)`)
+        if (r.profile?.trace) {
+          console.log(`profile of ${o.profileActive} eval batches: ${r.profile.trace} (open it with: tbw trace import ${r.profile.trace})`)
+          const rows = r.profile.ops.slice(0, 10).map((x) => ({
+            op: x.name,
+            calls: x.calls,
+            'total ms': (x.total_us / 1000).toFixed(2),
+            'self ms': (x.self_us / 1000).toFixed(2),
+            share: `${(100 * x.share_of_step).toFixed(1)}%`,
+            'GFLOP/s': x.gflops_per_s?.toFixed(1) ?? '-',
+          }))
+          console.log(table(rows, ['op', 'calls', 'total ms', 'self ms', 'share', 'GFLOP/s']))
+        }
       }),
     )
 }

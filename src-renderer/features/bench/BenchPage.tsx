@@ -22,6 +22,7 @@ export function BenchPage() {
   const [batches, setBatches] = useState('1,8,16,32,64,128')
   const [seqs, setSeqs] = useState('mrpc,128,512')
   const [iterations, setIterations] = useState(10)
+  const [profileCalls, setProfileCalls] = useState(0)
   const [runId, setRunId] = useState<number | null>(null)
   const [error, setError] = useState<string | null>(null)
   const result = useJobResults((s) => (runId === null ? undefined : s.results[runId]))
@@ -61,7 +62,7 @@ export function BenchPage() {
     setError(null)
     try {
       const s = list(seqs).map((x) => (x === 'mrpc' ? 'mrpc' : Number(x)))
-      const params = { model, data: data || undefined, variants, batches: list(batches).map(Number), seqs: s, iterations }
+      const params = { model, data: data || undefined, variants, batches: list(batches).map(Number), seqs: s, iterations, profileActive: profileCalls }
       setRunId((await api.call('jobs.start', { kind: 'bench', params })).runId)
     } catch (err) {
       setError((err as Error).message)
@@ -94,6 +95,10 @@ export function BenchPage() {
           <label>
             Timed calls per cell
             <input type="number" aria-label="Iterations" value={iterations} onChange={(e) => setIterations(Number(e.target.value))} />
+          </label>
+          <label title="After each native variant's first cell is timed: 1 call skipped, 1 warm-up, then this many calls recorded into a Chrome trace (Runs: Open its profile in Traces)">
+            Profile calls (0: off)
+            <input type="number" min={0} max={100} aria-label="Profile calls" value={profileCalls} onChange={(e) => setProfileCalls(Number(e.target.value))} />
           </label>
         </div>
         <div className="targets">

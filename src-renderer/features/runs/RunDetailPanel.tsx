@@ -66,6 +66,13 @@ export function RunDetailPanel() {
       {typeof (detail.summary.profile as { trace?: unknown } | undefined)?.trace === 'string' && (
         <button onClick={() => void openProfile(detail.id, (detail.summary.profile as { trace: string }).trace)}>Open its profile in Traces</button>
       )}
+      {((detail.summary.profiles ?? []) as { variant: string; trace: string | null }[])
+        .filter((p) => p.trace)
+        .map((p) => (
+          <button key={p.variant} onClick={() => void openProfile(detail.id, p.trace!)}>
+            Open the {p.variant} profile in Traces
+          </button>
+        ))}
       <SystemInfo system={detail.config.system as RunSystem | undefined} />
       <dl className="params">
         {Object.entries(detail.params).map(([k, v]) => (
@@ -121,7 +128,7 @@ export function RunDetailPanel() {
   )
 }
 
-// A fine-tune run's recorded profile: imported as a trace run (linked by name) and shown in Traces.
+// A fine-tune or bench run's recorded profile: imported as a trace run (linked by name) and shown in Traces.
 async function openProfile(runId: number, file: string): Promise<void> {
   const { runId: importId } = await api.call('jobs.start', { kind: 'trace-import', params: { file }, name: `profile of run ${runId}` })
   useAppStore.getState().upsertJob(importId, { label: `Importing the profile of run ${runId} (run ${importId})` })
