@@ -50,7 +50,14 @@ export const SelfTestParams = z
 export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('engine-selftest'), params: SelfTestParams.default(SelfTestParams.parse({})) }).strict(),
   z.object({ kind: z.literal('finetune'), params: FinetuneParams, name: z.string().min(1).max(200).optional() }).strict(),
-  z.object({ kind: z.literal('trace-import'), params: z.object({ file: z.string().min(1).max(4096) }).strict(), name: z.string().min(1).max(200).optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('trace-import'),
+      // sourceRunId: the run that recorded this trace (a fine-tune or bench profile), linked both ways.
+      params: z.object({ file: z.string().min(1).max(4096), sourceRunId: z.number().int().min(1).optional() }).strict(),
+      name: z.string().min(1).max(200).optional(),
+    })
+    .strict(),
   z.object({ kind: z.literal('quantize'), params: QuantizeParams, name: z.string().min(1).max(200).optional() }).strict(),
   z.object({ kind: z.literal('export'), params: ExportParams, name: z.string().min(1).max(200).optional() }).strict(),
   z.object({ kind: z.literal('bench'), params: BenchParams, name: z.string().min(1).max(200).optional() }).strict(),

@@ -9,7 +9,7 @@ import type { JobContext } from './job-context'
 
 const TABLE_ROWS = 500
 
-export async function runTraceImport(ctx: JobContext, p: { file: string }): Promise<Record<string, unknown>> {
+export async function runTraceImport(ctx: JobContext, p: { file: string; sourceRunId?: number }): Promise<Record<string, unknown>> {
   const file = path.resolve(p.file)
   const began = Date.now()
   let last = 0
@@ -43,6 +43,7 @@ export async function runTraceImport(ctx: JobContext, p: { file: string }): Prom
     file,
     bytes: fs.statSync(file).size,
     timeline: timelineDir,
+    source_run: p.sourceRunId ?? null,
     summary: a.summary,
     ops: a.ops.slice(0, TABLE_ROWS),
     kernels: a.kernels.slice(0, TABLE_ROWS),

@@ -130,7 +130,7 @@ export function RunDetailPanel() {
 
 // A fine-tune or bench run's recorded profile: imported as a trace run (linked by name) and shown in Traces.
 async function openProfile(runId: number, file: string): Promise<void> {
-  const { runId: importId } = await api.call('jobs.start', { kind: 'trace-import', params: { file }, name: `profile of run ${runId}` })
+  const { runId: importId } = await api.call('jobs.start', { kind: 'trace-import', params: { file, sourceRunId: runId }, name: `profile of run ${runId}` })
   useAppStore.getState().upsertJob(importId, { label: `Importing the profile of run ${runId} (run ${importId})` })
   useAppStore.getState().openTrace(importId)
 }

@@ -11,6 +11,7 @@ import { formatCount } from '../../lib/format'
 import { BarChartFigure } from '../../shared/charts/BarChartFigure'
 import { PathForm } from '../library/PathForm'
 import { TimelineView } from './TimelineView'
+import { useRunsStore } from '../runs/store'
 import type { TimelineMeta } from '../../../src-main/engine/traces/timeline-format'
 
 interface StoredTrace {
@@ -19,6 +20,7 @@ interface StoredTrace {
   summary: TraceSummary
   ops: OpRow[]
   kernels: KernelRow[]
+  source_run?: number | null // the run that recorded it
 }
 
 const ms = (us: number) => (us / 1000).toFixed(3)
@@ -125,6 +127,19 @@ function TraceView({ trace }: { trace: StoredTrace }) {
     <div data-testid="trace-view">
       <div className="card wide">
         <h2>{trace.file}</h2>
+        {trace.source_run ? (
+          <p>
+            Recorded by run {trace.source_run}.{' '}
+            <button
+              onClick={() => {
+                void useRunsStore.getState().select(trace.source_run!)
+                useAppStore.getState().goTo('runs')
+              }}
+            >
+              Open run {trace.source_run} in Runs
+            </button>
+          </p>
+        ) : null}
         <dl className="facts">
           {(
             [
