@@ -49,6 +49,7 @@ describe('Benchmarks page', () => {
     await page.getByLabel('Batch sizes').fill('1,4')
     await page.getByLabel('Sequences').fill('16')
     await page.getByLabel('Iterations').fill('2')
+    await page.getByLabel('Profile calls').fill('2')
     await page.getByRole('button', { name: 'Run benchmark' }).click()
     await expect.poll(() => page.getByTestId('bench-table').locator('tbody tr').count(), { timeout: 180_000 }).toBe(6)
     expect(await page.locator('[data-chart="latency-by-batch"] .recharts-line').count()).toBe(3)
@@ -59,6 +60,14 @@ describe('Benchmarks page', () => {
     const runId = Number(/Run (\d+);/.exec((await page.getByTestId('bench-results').textContent())!)![1])
     await page.getByRole('button', { name: 'Runs', exact: true }).click()
     await page.locator(`[data-run-id="${runId}"]`).click()
+    // Its native variants were profiled: a profile opens in Traces, linked back to the bench run.
+    await page.getByRole('button', { name: 'Open the native-int8 profile in Traces' }).click()
+    await page.getByTestId('timeline-canvas').waitFor({ timeout: 60_000 })
+    expect(await page.getByTestId('trace-view').textContent()).toMatch(new RegExp(`Recorded by run ${runId}\\.`))
+    await page.getByLabel('search events').fill('bench call')
+    await expect.poll(() => page.getByTestId('match-count').textContent()).toBe('2 matches') // the active calls
+    await page.getByRole('button', { name: `Open run ${runId} in Runs` }).click()
+    await expect.poll(() => page.getByTestId('run-detail').locator('h2').textContent()).toMatch(new RegExp(`^Run ${runId}:`))
     await page.getByRole('button', { name: 'Open in Benchmarks' }).click()
     await expect.poll(() => page.getByTestId('bench-table').locator('tbody tr').count(), { timeout: 20_000 }).toBe(6)
     expect(await page.getByTestId('bench-results').textContent()).toMatch(new RegExp(`Run ${runId};`))

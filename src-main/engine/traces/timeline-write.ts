@@ -115,6 +115,7 @@ export class TimelineWriter {
   private readonly flowIds = new Map<string, number>()
   private readonly flowCols = { sTrack: new GrowableU32(), sTs: new GrowableF64(), fTrack: new GrowableU32(), fTs: new GrowableF64(), cat: new GrowableU32() }
   private readonly counters = new Map<string, { pid: string; name: string; t: GrowableF64; v: GrowableF64 }>()
+  private readonly open = new Map<string, TraceEvent[]>() // B events waiting for their E, per thread
   private readonly argsData: BufferedFile
   private readonly argsIndex: BufferedFile
   private argsCount = 0
@@ -199,11 +200,19 @@ export class TimelineWriter {
     if (ts < this.start) this.start = ts
   }
 
-  // A Chrome Trace Event: X slices, M names, s/f flows, C counters and Kineto "[memory]" instants.
+  // A Chrome Trace Event: X slices and B/E pairs, M names, s/f flows, C counters and Kineto "[memory]" instants.
   addTraceEvent(e: TraceEvent): void {
-    if (e.ph === 'X' && typeof e.ts === 'number') {
-      const args = e.args && Object.keys(e.args).length ? JSON.stringify(e.args) : null
-      return this.addSlice(`${e.pid}:${e.tid}`, e.ts, typeof e.dur === 'number' ? e.dur : 0, e.name ?? '', e.cat ?? '', args)
+    const argsOf = (x: TraceEvent) => (x.args && Object.keys(x.args).length ? JSON.stringify(x.args) : null)
+    if (e.ph === 'X' && typeof e.ts === 'number') return this.addSlice(`${e.pid}:${e.tid}`, e.ts, typeof e.dur === 'number' ? e.dur : 0, e.name ?? '', e.cat ?? '', argsOf(e))
+    if ((e.ph === 'B' || e.ph === 'E') && typeof e.ts === 'number') {
+      // A B/E pair becomes one slice; an E closes the innermost open B of its thread (an E with no B is dropped).
+      const key = `${e.pid}:${e.tid}`
+      let stack = this.open.get(key)
+      if (!stack) this.open.set(key, (stack = []))
+      if (e.ph === 'B') return void stack.push(e)
+      const b = stack.pop()
+      if (b) this.addSlice(key, b.ts!, Math.max(0, e.ts - b.ts!), b.name ?? e.name ?? '', b.cat ?? e.cat ?? '', argsOf({ ...b, args: { ...b.args, ...e.args } }))
+      return
     }
     if (e.ph === 'M') {
       const name = (e.args as { name?: unknown } | undefined)?.name
