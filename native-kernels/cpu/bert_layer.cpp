@@ -40,7 +40,7 @@ double linear_flops(const BertLayerConfig& c, int Cin, int Cout, bool lora, bool
 
 size_t scratch_floats(const BertLayerConfig& c) {
   const size_t N = (size_t)c.B * c.T;
-  return 14 * N * c.C + 2 * N * c.FF + 2 * (size_t)c.C;
+  return 12 * N * c.C + 2 * N * c.FF + 2 * (size_t)c.C;
 }
 
 }  // namespace
@@ -131,19 +131,22 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   const int N = c.B * c.T, C = c.C, HS = C / c.NH;
   const long NC = (long)N * C, NF = (long)N * c.FF;
   ProfileScope layer_prof("layer_backward", profiling() ? "layer" + std::to_string(c.index) + " backward" : std::string(), 0, c.B, c.T, C);
-  be.fill_zero(a.scratch, scratch_floats(c) * sizeof(float));
   Carve mem(a.scratch);
   auto take = [&](long n) { return mem.take(n); };
-  float *d_res2 = take(NC), *d_o = take(NC), *d_ln1 = take(NC), *d_res1 = take(NC), *d_aod = take(NC), *d_ao = take(NC);
-  float *d_att = take(NC), *d_ah = take(NC), *dqh = take(NC), *dkh = take(NC), *dvh = take(NC);
-  float *dq = take(NC), *dk = take(NC), *dv = take(NC), *d_iact = take(NF), *d_ipre = take(NF);
+  // Gradients accumulate (+=), so they start from zero; the last four are first written by
+  // split/merge heads (overwrite) and are left out of the zeroing.
+  float *d_res2 = take(NC), *d_o = take(NC), *d_res1 = take(NC), *d_ao = take(NC);
+  float *d_att = take(NC), *dqh = take(NC), *dkh = take(NC), *dvh = take(NC), *d_iact = take(NF), *d_ipre = take(NF);
   float *dummy_w = take(C), *dummy_b = take(C);  // layernorm gradients of a frozen layernorm
+  be.fill_zero(a.scratch, (size_t)(dummy_b + C - a.scratch) * sizeof(float));
+  float *d_ah = take(NC), *dq = take(NC), *dk = take(NC), *dv = take(NC);
 
   be.layernorm_backward(d_res2, g.ln2_w ? g.ln2_w : dummy_w, g.ln2_b ? g.ln2_b : dummy_b, dout, a.res2, p.ln2_w, a.ln2_mean,
                         a.ln2_rstd, N, C);
-  be.residual_backward(d_ln1, d_aod, d_res2, NC);  // res2 = o_d + ln1 (d_aod used as a temporary for d_o_d)
-  be.dropout_backward(d_o, d_aod, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));
-  be.fill_zero(d_aod, NC * sizeof(float));
+  // res2 = dropout(o) + ln1: ln1's gradient is d_res2 itself (it goes on accumulating the
+  // intermediate layer's input gradient below), o's is d_res2 through the dropout mask.
+  float* d_ln1 = d_res2;
+  be.dropout_backward(d_o, d_res2, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));
   // A linear layer's backward: LoRA's (never dW of the frozen base) when it has an adapter.
   auto linear_back = [&](float* din, const float* d, const float* in, const float* w, const QuantWeight& qw, const float* A,
                          const float* Bm, const float* h, float* gw, float* gb, float* gA, float* gB, int Cin, int Cout, Site site) {
@@ -166,8 +169,9 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   linear_back(d_ln1, d_ipre, a.ln1, p.i_w, p.i_wq, p.i_A, p.i_B, a.hi, g.i_w, g.i_b, g.i_A, g.i_B, C, c.FF, SITE_I);
   be.layernorm_backward(d_res1, g.ln1_w ? g.ln1_w : dummy_w, g.ln1_b ? g.ln1_b : dummy_b, d_ln1, a.res1, p.ln1_w, a.ln1_mean,
                         a.ln1_rstd, N, C);
-  be.residual_backward(dx, d_aod, d_res1, NC);  // res1 = ao_d + x
-  be.dropout_backward(d_ao, d_aod, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
+  // res1 = dropout(ao) + x: x's gradient is d_res1 (dropout with p = 0 adds it), ao's goes through the mask.
+  be.dropout_backward(dx, d_res1, NC, 0.f, 0);
+  be.dropout_backward(d_ao, d_res1, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
   linear_back(d_att, d_ao, a.att, p.ao_w, p.ao_wq, p.ao_A, p.ao_B, a.hao, g.ao_w, g.ao_b, g.ao_A, g.ao_B, C, C, SITE_AO);
   be.split_heads(d_ah, d_att, c.B, c.T, c.NH, HS, false);
   const AttentionShape sh{c.B, c.NH, c.T, HS};

@@ -88,6 +88,30 @@ describe.each(backends)('BertClassifier[%s] attention choice', (backend) => {
   })
 })
 
+describe.each(backends)('BertClassifier[%s] with dropout', (backend) => {
+  it('gradients with hidden and attention dropout match a directional finite difference (masks fixed by the seed)', () => {
+    // The masks are counter-based (seed, site, index), so the loss is a smooth function of the
+    // weights: g·v ≈ (L(θ+εv) − L(θ−εv)) / 2ε along a random direction v over every tensor.
+    const opts = { trainBase: true, hiddenDropout: 0.1, attentionDropout: 0.1, seed: 5 }
+    const model = new BertClassifier(config, params(), backend)
+    model.trainStep(batch, opts)
+    const grads = model.grads.map((g) => Float64Array.from(g))
+    let state = 12345
+    const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1
+    const dirs = model.params.map((p) => Float32Array.from(p, () => rand()))
+    const lossAt = (eps: number) => {
+      const base = params()
+      const moved = new Map(model.names.map((name, i) => [name, Float32Array.from(base.get(name)!, (x, j) => x + eps * dirs[i][j])]))
+      const shifted = new BertClassifier(config, moved, backend)
+      return shifted.trainStep(batch, opts).loss
+    }
+    const eps = 1e-3
+    const numeric = (lossAt(eps) - lossAt(-eps)) / (2 * eps)
+    const analytic = grads.reduce((acc, g, i) => acc + g.reduce((a, x, j) => a + x * dirs[i][j], 0), 0)
+    expect(Math.abs(numeric - analytic) / Math.max(1e-3, Math.abs(analytic))).toBeLessThan(2e-2)
+  })
+})
+
 describe('bertStep argument checks', () => {
   it('refuses out-of-vocabulary ids and wrong tensor counts with the reason', () => {
     const model = new BertClassifier(config, params(), 'ref')
