@@ -259,7 +259,7 @@ int main() {
     mm = check_matmul(*be, 64, 768, 3072) && check_matmul(*be, 64, 3072, 768) && mm;  // BERT-base FF
     th::report(tag + "matmul fwd/bwd: TinyBERT (N=2T, T in {1,7,128,512}), BERT-base FF, odd sizes", mm);
     th::report(tag + "lora r=16 (no dropout)", check_lora(*be, 256, 312, 312, 16, 0.f) && check_lora(*be, 14, 100, 37, 4, 0.f));
-    th::report(tag + "lora r=16 dropout 0.05", check_lora(*be, 256, 312, 312, 16, 0.05f));
+    th::report(tag + "lora r=16 dropout 0.05; odd shapes dropout 0.3", check_lora(*be, 256, 312, 312, 16, 0.05f) && check_lora(*be, 14, 100, 37, 4, 0.3f) && check_lora(*be, 700, 64, 96, 8, 0.1f));
     bool ln = true;
     for (int N : {1, 14, 256, 1024})
       for (int C : {100, 312, 768}) ln = check_layernorm(*be, N, C) && ln;
