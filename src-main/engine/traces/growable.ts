@@ -2,39 +2,39 @@ import fs from 'node:fs'
 
 // Columns of numbers that grow without one JS object per value: a trace of
 // millions of events stays a few bytes per event while it is read.
-export class GrowableF64 {
-  data = new Float64Array(1024)
+type NumberArray = Float64Array | Uint32Array
+
+// A typed array that doubles when full; `view()` is the filled part.
+class Growable<T extends NumberArray> {
   length = 0
+  constructor(
+    public data: T,
+    private readonly make: (n: number) => T,
+  ) {}
 
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2)
+      const next = this.make(this.data.length * 2)
       next.set(this.data)
       this.data = next
     }
     this.data[this.length++] = v
   }
 
-  view(): Float64Array {
-    return this.data.subarray(0, this.length)
+  view(): T {
+    return this.data.subarray(0, this.length) as T
   }
 }
 
-export class GrowableU32 {
-  data = new Uint32Array(1024)
-  length = 0
-
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Uint32Array(this.data.length * 2)
-      next.set(this.data)
-      this.data = next
-    }
-    this.data[this.length++] = v
+export class GrowableF64 extends Growable<Float64Array> {
+  constructor() {
+    super(new Float64Array(1024), (n) => new Float64Array(n))
   }
+}
 
-  view(): Uint32Array {
-    return this.data.subarray(0, this.length)
+export class GrowableU32 extends Growable<Uint32Array> {
+  constructor() {
+    super(new Uint32Array(1024), (n) => new Uint32Array(n))
   }
 }
 

@@ -66,6 +66,16 @@ class RecordFile {
   }
 }
 
+// The first index in [lo, hi) where `before(i)` is false (it is true, then false, along the range).
+function partitionPoint(lo: number, hi: number, before: (i: number) => boolean): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (before(mid)) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 // The stored level for a pixel of `pixel` µs: the coarsest whose merged gaps are under a pixel.
 function levelFor(levels: LevelRun[], pixel: number): LevelRun {
   let best = levels[0]
@@ -111,14 +121,7 @@ export class TimelineStore {
 
   // First record of a run whose end is ≥ t (a row's records are sorted by end as well as start).
   private firstEndingAfter(run: LevelRun, t: number): number {
-    let lo = run.offset
-    let hi = run.offset + run.count
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (this.slices.f64(mid, 1) < t) lo = mid + 1
-      else hi = mid
-    }
-    return lo
+    return partitionPoint(run.offset, run.offset + run.count, (i) => this.slices.f64(i, 1) < t)
   }
 
   // Everything in [t0, t1] at the detail a canvas `pixels` wide can show.
@@ -141,13 +144,7 @@ export class TimelineStore {
     )
     const counters = this.meta.counters.map((c) => {
       const run = levelFor(c.levels, pixel)
-      let lo = run.offset
-      let hi = run.offset + run.count
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1
-        if (this.points.f64(mid, 0) < t0) lo = mid + 1
-        else hi = mid
-      }
+      const lo = partitionPoint(run.offset, run.offset + run.count, (i) => this.points.f64(i, 0) < t0)
       const out: [number, number][] = []
       for (let i = Math.max(run.offset, lo - 1); i < run.offset + run.count; i++) {
         const t = this.points.f64(i, 0)
@@ -161,13 +158,7 @@ export class TimelineStore {
 
   private flowsIn(t0: number, t1: number): WindowFlow[] | null {
     const { count, maxSpan } = this.meta.flows
-    let lo = 0
-    let hi = count
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (this.flows.f64(mid, 0) < t0 - maxSpan) lo = mid + 1
-      else hi = mid
-    }
+    const lo = partitionPoint(0, count, (i) => this.flows.f64(i, 0) < t0 - maxSpan)
     const out: WindowFlow[] = []
     for (let i = lo; i < count; i++) {
       const [buf, at] = this.flows.at(i)
