@@ -107,6 +107,13 @@ describe('tbw CLI', () => {
     const baseline = JSON.parse(tbw('eval', '--model', model, '--task', 'mrpc', '--data', mrpc, '--json'))
     expect(baseline.checkpoint).toBeNull()
     expect(Object.keys(baseline.metrics).sort()).toEqual(['accuracy', 'f1'])
+    // An eval is a run; with profiling on, a window of eval batches is its Chrome trace and operator summary.
+    const profiled = JSON.parse(tbw('eval', '--model', model, '--task', 'mrpc', '--data', mrpc, '--profile-wait', '0', '--profile-active', '2', '--json'))
+    expect(fs.existsSync(profiled.profile.trace)).toBe(true)
+    expect(profiled.profile.ops.map((o: { name: string }) => o.name)).toContain('matmul')
+    expect(profiled.metrics).toEqual(baseline.metrics)
+    const evalRun = JSON.parse(tbw('runs', 'list', '--json')).find((r: { id: number }) => r.id === profiled.run_id)
+    expect(evalRun).toMatchObject({ kind: 'eval', status: 'completed' })
     expect(() => tbw('eval', '--model', model, '--task', 'mrpc', '--data', mrpc, '--split', 'test')).toThrow(/test split has no labels/)
     expect(() => tbw('finetune', '--model', model, '--task', 'mrpc', '--lora-r', 'many')).toThrow(/loraR: Invalid input: expected number/)
   })

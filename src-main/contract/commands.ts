@@ -6,6 +6,7 @@ import { GLUE_TASK_IDS } from '../engine/data/tasks'
 import type { TimelineMeta, TimelineSearch, TimelineWindow } from '../engine/traces/timeline-format'
 import { FinetuneParams } from './finetune'
 import { BenchParams } from './bench'
+import { EvalParams } from './eval'
 import { ExportParams } from './export'
 import { QuantizeParams } from './quantize'
 import type {
@@ -61,6 +62,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('quantize'), params: QuantizeParams, name: z.string().min(1).max(200).optional() }).strict(),
   z.object({ kind: z.literal('export'), params: ExportParams, name: z.string().min(1).max(200).optional() }).strict(),
   z.object({ kind: z.literal('bench'), params: BenchParams, name: z.string().min(1).max(200).optional() }).strict(),
+  z.object({ kind: z.literal('eval'), params: EvalParams, name: z.string().min(1).max(200).optional() }).strict(),
   z.object({ kind: z.literal('size-report'), params: z.object({ model: z.string().min(1).max(4096) }).strict(), name: z.string().min(1).max(200).optional() }).strict(),
 ])
 export type JobSpec = z.output<typeof JobSpec>

@@ -6,6 +6,7 @@ import type { HostToJob, JobToHost } from './protocol'
 import { runFinetune } from './finetune'
 import { isBenchChild, runBenchChild } from '../engine/bench/bench-matrix'
 import { runBench } from './bench'
+import { runEval } from './eval'
 import { runExport } from './export'
 import { runQuantize } from './quantize'
 import { runSizeReport } from './size-report'
@@ -61,6 +62,8 @@ async function runJob(ctx: JobContext, spec: JobSpec): Promise<Record<string, un
       return runBench(ctx, spec.params)
     case 'size-report':
       return runSizeReport(ctx, spec.params)
+    case 'eval':
+      return runEval(ctx, spec.params)
   }
 }
 

@@ -5,7 +5,9 @@ import type { Command } from 'commander'
 import { checkpointOfRun } from '../../contract/run-checkpoint'
 import { FinetuneParams, SEED_DEFAULTS_SOURCE } from '../../contract/finetune'
 import { pull, type HubOptions } from '../../engine/hub/hub'
-import { evaluateCheckpoint } from '../../engine/train/evaluate-checkpoint'
+import type { EvalReport } from '../../engine/train/evaluate-checkpoint'
+import { EvalParams } from '../../contract/eval'
+import { runJobToEnd } from './run-job'
 import type { AppServices } from '../../services/app-services'
 import { formatSeconds, progressBar, table } from './format'
 import { addSchemaOptions, pickSchemaOptions } from './schema-options'
@@ -62,7 +64,6 @@ export function registerFinetuneCommands(
   program: Command,
   withServices: <T>(fn: (s: AppServices) => Promise<T>) => Promise<T>,
   hubOptions: (offline?: boolean) => HubOptions,
-  dataDir: () => string,
 ): void {
   const ft = program
     .command('finetune')
@@ -123,7 +124,7 @@ export function registerFinetuneCommands(
     .option('--profile-wait <n>', 'profiling: eval batches to skip first', (v) => Number(v), 1)
     .option('--profile-warmup <n>', 'profiling: batches run with the profiler on, discarded', (v) => Number(v), 1)
     .option('--profile-active <n>', 'profiling: eval batches to record into a Chrome trace (0: off)', (v) => Number(v), 0)
-    .option('--profile-out <file>', 'profiling: where the trace goes (default: <data dir>/profiles/eval-<time>.trace.json)')
+    .option('--profile-out <file>', "profiling: also copy the trace here (it is kept with the run as profile.trace.json)")
     .option('--json', 'machine-readable output')
     .action((o: { model?: string; run?: number; checkpoint?: string; task: string; data?: string; split: string; profileWait: number; profileWarmup: number; profileActive: number; profileOut?: string; json?: boolean }) =>
       withServices(async (s) => {
@@ -131,28 +132,28 @@ export function registerFinetuneCommands(
         if (!['dev', 'validation', 'test'].includes(o.split)) throw new Error(`--split must be dev or test, not ${o.split}`)
         for (const k of ['profileWait', 'profileWarmup', 'profileActive'] as const)
           if (!Number.isInteger(o[k]) || o[k] < 0) throw new Error(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a whole number ≥ 0, not ${o[k]}`)
-        const profile =
-          o.profileActive > 0
-            ? {
-                wait: o.profileWait,
-                warmup: o.profileWarmup,
-                active: o.profileActive,
-                file: path.resolve(o.profileOut ?? path.join(dataDir(), 'profiles', `eval-${new Date().toISOString().replace(/[:.]/g, '-')}.trace.json`)),
-              }
-            : undefined
-        if (profile) fs.mkdirSync(path.dirname(profile.file), { recursive: true })
-        const r = await evaluateCheckpoint({
-          profile,
-          model: o.model,
-          checkpoint,
+        // A job, so the score (and its profile) is a run in the history.
+        const params = EvalParams.parse({
+          model: o.model ? path.resolve(o.model) : undefined,
+          checkpoint: checkpoint ? path.resolve(checkpoint) : undefined,
           task: o.task,
-          data: o.data,
+          data: o.data ? path.resolve(o.data) : undefined,
           split: o.split === 'test' ? 'test' : 'validation',
-          dataDir: dataDir(),
+          profileWait: o.profileWait,
+          profileWarmup: o.profileWarmup,
+          profileActive: o.profileActive,
         })
-        if (o.json) return console.log(JSON.stringify(r))
+        const end = await runJobToEnd(s, { kind: 'eval', params, name: `eval ${path.basename(params.checkpoint ?? params.model ?? '')} on ${o.task}` }, { progress: false })
+        if (end.status !== 'completed') throw new Error(end.error ?? end.status)
+        const r = (await s.call('runs.get', { id: end.runId })).summary as unknown as EvalReport
+        if (r.profile?.trace && o.profileOut) {
+          fs.mkdirSync(path.dirname(path.resolve(o.profileOut)), { recursive: true })
+          fs.copyFileSync(r.profile.trace, path.resolve(o.profileOut))
+          r.profile.trace = path.resolve(o.profileOut)
+        }
+        if (o.json) return console.log(JSON.stringify({ ...r, run_id: end.runId }))
         const what = r.checkpoint ?? `${r.model}${r.newlyInitialized.length ? ' (untrained head: the baseline)' : ''}`
-        console.log(`${what} on ${r.task} ${r.split} (${r.examples} examples): loss ${r.loss.toFixed(4)}, ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`)
+        console.log(`run ${end.runId}: ${what} on ${r.task} ${r.split} (${r.examples} examples): loss ${r.loss.toFixed(4)}, ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`)
         if (r.profile && !r.profile.trace) console.log(`profile: nothing recorded: the split has fewer than ${o.profileWait + o.profileWarmup + o.profileActive} batches of 128 (wait + warmup + active)`)
         if (r.profile?.trace) {
           console.log(`profile of ${o.profileActive} eval batches: ${r.profile.trace} (open it with: tbw trace import ${r.profile.trace})`)

@@ -184,7 +184,7 @@ program
     console.log(`label ${pred.label}  probs ${pred.probs.map((p) => p.toFixed(4)).join(', ')}  logits ${pred.logits.map((x) => x.toFixed(4)).join(', ')}`)
   })
 
-registerFinetuneCommands(program, withServices, hubOptions, () => path.resolve(program.opts<{ dataDir?: string }>().dataDir ?? defaultDataDir()))
+registerFinetuneCommands(program, withServices, hubOptions)
 registerTraceCommands(program, withServices)
 registerQuantizeCommands(program, withServices)
 registerExportCommands(program, withServices)
