@@ -4,6 +4,7 @@
 // device time of the kernels each op launched, found through the launch's
 // correlation id) plus a kernel table. Only CPU ops, runtime calls and GPU
 // activity are kept, as compact numbers, to build the tables.
+import { GrowableF64, GrowableU32 } from './growable'
 import { readTrace, type TraceEvent } from './read-trace'
 
 export interface TraceSummary {
@@ -55,12 +56,19 @@ export interface TraceAnalysis {
 const GPU_CATS = new Set(['kernel', 'gpu_memcpy', 'gpu_memset'])
 const LAUNCH_CATS = new Set(['cuda_runtime', 'cuda_driver'])
 
-interface Span {
-  ts: number
-  end: number
-  name: number // index into names
-  op: boolean // cpu_op (else a runtime launch)
-  correlation: number
+// A thread's CPU ops and runtime launches as columns (a few bytes each, not an object per event).
+class SpanColumns {
+  ts = new GrowableF64()
+  end = new GrowableF64()
+  name = new GrowableU32() // index into names
+  op = new GrowableU32() // 1: cpu_op, 0: a runtime launch
+  correlation = new GrowableF64()
+}
+
+// Intervals [start, end) as two columns.
+class Intervals {
+  start = new GrowableF64()
+  end = new GrowableF64()
 }
 
 const inc = (m: Record<string, number>, k: string) => void (m[k] = (m[k] ?? 0) + 1)
@@ -78,16 +86,17 @@ export async function analyzeTrace(
   const names: string[] = []
   const nameIds = new Map<string, number>()
   const nameId = (n: string) => nameIds.get(n) ?? (nameIds.set(n, names.length), names.push(n), names.length - 1)
-  const spans = new Map<string, Span[]>() // per thread
+  const spans = new Map<string, SpanColumns>() // per thread
   const deviceByCorrelation = new Map<number, number>()
   const kernels = new Map<string, { calls: number; total: number }>()
   let events = 0
   let kernelTotal = 0
   let ac2gStart = 0
   let ac2gFinish = 0
-  const gpuIntervals = new Map<string, [number, number][]>() // per device pid
+  const gpuIntervals = new Map<string, Intervals>() // per device pid
   const kernelStartByCorrelation = new Map<number, number>()
-  const launchByCorrelation = new Map<number, { ts: number; dur: number }>()
+  const launchStartByCorrelation = new Map<number, number>()
+  const launchDurByCorrelation = new Map<number, number>()
 
   const header = await readTrace(
     file,
@@ -108,8 +117,9 @@ export async function analyzeTrace(
       if (GPU_CATS.has(cat)) {
         const dev = String(e.pid)
         let list = gpuIntervals.get(dev)
-        if (!list) gpuIntervals.set(dev, (list = []))
-        list.push([e.ts, e.ts + dur])
+        if (!list) gpuIntervals.set(dev, (list = new Intervals()))
+        list.start.push(e.ts)
+        list.end.push(e.ts + dur)
         if (cat === 'kernel' && correlation >= 0 && !kernelStartByCorrelation.has(correlation)) kernelStartByCorrelation.set(correlation, e.ts)
         if (cat === 'kernel') {
           kernelTotal += dur
@@ -121,12 +131,19 @@ export async function analyzeTrace(
         if (correlation >= 0) deviceByCorrelation.set(correlation, (deviceByCorrelation.get(correlation) ?? 0) + dur)
         return
       }
-      if (LAUNCH_CATS.has(cat) && correlation >= 0) launchByCorrelation.set(correlation, { ts: e.ts, dur })
+      if (LAUNCH_CATS.has(cat) && correlation >= 0) {
+        launchStartByCorrelation.set(correlation, e.ts)
+        launchDurByCorrelation.set(correlation, dur)
+      }
       if (cat !== 'cpu_op' && !LAUNCH_CATS.has(cat)) return
       const key = `${e.pid}:${e.tid}`
       let list = spans.get(key)
-      if (!list) spans.set(key, (list = []))
-      list.push({ ts: e.ts, end: e.ts + dur, name: nameId(e.name ?? ''), op: cat === 'cpu_op', correlation })
+      if (!list) spans.set(key, (list = new SpanColumns()))
+      list.ts.push(e.ts)
+      list.end.push(e.ts + dur)
+      list.name.push(nameId(e.name ?? ''))
+      list.op.push(cat === 'cpu_op' ? 1 : 0)
+      list.correlation.push(correlation)
     },
     onProgress,
   )
@@ -135,20 +152,22 @@ export async function analyzeTrace(
   const rows = new Map<number, { calls: number; total: number; self: number; device: number }>()
   const row = (n: number) => rows.get(n) ?? (rows.set(n, { calls: 0, total: 0, self: 0, device: 0 }), rows.get(n)!)
   for (const list of spans.values()) {
-    list.sort((a, b) => a.ts - b.ts || b.end - a.end)
-    const stack: Span[] = []
-    for (const s of list) {
-      while (stack.length && stack[stack.length - 1].end <= s.ts) stack.pop()
-      const parent = [...stack].reverse().find((p) => p.op) // innermost enclosing CPU op
-      if (s.op) {
-        const r = row(s.name)
+    const [ts, end, name, op, corr] = [list.ts.data, list.end.data, list.name.data, list.op.data, list.correlation.data]
+    const order = Uint32Array.from({ length: list.ts.length }, (_, i) => i).sort((a, b) => ts[a] - ts[b] || end[b] - end[a] || a - b)
+    const stack: number[] = [] // enclosing spans, innermost last
+    for (const s of order) {
+      while (stack.length && end[stack[stack.length - 1]] <= ts[s]) stack.pop()
+      let parent = -1 // innermost enclosing CPU op
+      for (let i = stack.length - 1; i >= 0 && parent < 0; i--) if (op[stack[i]]) parent = stack[i]
+      if (op[s]) {
+        const r = row(name[s])
         r.calls++
-        r.total += s.end - s.ts
-        r.self += s.end - s.ts
-        if (parent) row(parent.name).self -= s.end - s.ts
+        r.total += end[s] - ts[s]
+        r.self += end[s] - ts[s]
+        if (parent >= 0) row(name[parent]).self -= end[s] - ts[s]
         stack.push(s)
-      } else if (parent) {
-        row(parent.name).device += deviceByCorrelation.get(s.correlation) ?? 0
+      } else if (parent >= 0) {
+        row(name[parent]).device += deviceByCorrelation.get(corr[s]) ?? 0
       }
     }
   }
@@ -179,7 +198,7 @@ export async function analyzeTrace(
       device: props.length ? props.map((p) => p.name ?? '?').join(', ') : null,
       flows: { ac2g_start: ac2gStart, ac2g_finish: ac2gFinish },
       display_time_unit: header.displayTimeUnit ?? null,
-      gpu: gpuSummary(gpuIntervals, kernelStartByCorrelation, launchByCorrelation),
+      gpu: gpuSummary(gpuIntervals, kernelStartByCorrelation, launchStartByCorrelation, launchDurByCorrelation),
     },
     ops,
     kernels: kernelRows,
@@ -187,32 +206,36 @@ export async function analyzeTrace(
 }
 
 function gpuSummary(
-  intervals: Map<string, [number, number][]>,
+  intervals: Map<string, Intervals>,
   kernelStart: Map<number, number>,
-  launches: Map<number, { ts: number; dur: number }>,
+  launchStart: Map<number, number>,
+  launchDur: Map<number, number>,
 ): GpuSummary | null {
   if (!intervals.size) return null
   const devices = [...intervals].map(([pid, list]) => {
-    list.sort((a, b) => a[0] - b[0])
+    const [start, end] = [list.start.data, list.end.data]
+    const order = Uint32Array.from({ length: list.start.length }, (_, i) => i).sort((a, b) => start[a] - start[b] || a - b)
     let busy = 0
-    let [cs, ce] = list[0]
-    for (const [s, e] of list.slice(1)) {
-      if (s > ce) {
+    let last = -Infinity // the latest end so far
+    let [cs, ce] = [start[order[0]], end[order[0]]]
+    for (const i of order) {
+      last = Math.max(last, end[i])
+      if (start[i] > ce) {
         busy += ce - cs
-        ;[cs, ce] = [s, e]
-      } else ce = Math.max(ce, e)
+        ;[cs, ce] = [start[i], end[i]]
+      } else ce = Math.max(ce, end[i])
     }
     busy += ce - cs
-    const window = list.reduce((m, x) => Math.max(m, x[1]), -Infinity) - list[0][0]
+    const window = last - start[order[0]]
     return { pid, window_us: window, busy_us: busy, idle_us: window - busy, idle_share: window ? (window - busy) / window : 0 }
   })
   const delays: number[] = []
   const calls: number[] = []
   for (const [corr, start] of kernelStart) {
-    const l = launches.get(corr)
-    if (!l) continue
-    delays.push(start - l.ts)
-    calls.push(l.dur)
+    const ls = launchStart.get(corr)
+    if (ls === undefined) continue
+    delays.push(start - ls)
+    calls.push(launchDur.get(corr)!)
   }
   delays.sort((a, b) => a - b)
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
