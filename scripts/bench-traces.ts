@@ -7,12 +7,12 @@
 // (the main process's query, the transfer and React's commit), the canvas draw
 // time, and the
 // memory of the web host and of the page. Needs `npm run build` and Chromium.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { chromium } from 'playwright-core'
 import { writeSyntheticTrace } from '../src-main/engine/traces/synthetic-trace'
+import { launchChromium, startServe } from '../test-support/web-host-process'
 
 const ROOT = path.resolve(__dirname, '..')
 const arg = (name: string, fallback: string) => {
@@ -21,15 +21,11 @@ const arg = (name: string, fallback: string) => {
 }
 const MB = Number(arg('mb', '500'))
 const OUT = arg('out', '')
-const CHROMIUM = process.env.TBW_CHROMIUM ?? '/usr/bin/chromium'
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]
 const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
 
 async function main() {
-  const serveScript = path.join(ROOT, 'out', 'main', 'serve.js')
-  if (!fs.existsSync(serveScript)) throw new Error(`${serveScript} is missing: run \`npm run build\` first`)
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt install chromium, or set TBW_CHROMIUM`)
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tbw-bench-traces-'))
   const dataDir = path.join(work, 'data')
   const file = path.join(work, 'synthetic.pt.trace.json')
@@ -44,21 +40,11 @@ async function main() {
     const summary = JSON.parse(imp.stdout.trim().split('\n').pop()!) as { events: number; run_id: number; import_seconds: number; peak_rss_mb: number }
     console.log(`bench:traces: import ${summary.import_seconds.toFixed(1)} s in the job (${((Date.now() - t) / 1000).toFixed(1)} s with the CLI), peak RSS of the import job ${summary.peak_rss_mb.toFixed(0)} MB, ${summary.events.toLocaleString('en-US')} events`)
 
-    const host = spawn(process.execPath, [serveScript, '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    host.stdout!.on('data', (d: Buffer) => (out += d))
-    host.stderr!.on('data', (d: Buffer) => (out += d))
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const m = /Open (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out)
-        if (m) (clearInterval(timer), resolve(m[1]))
-      }, 50)
-      host.on('exit', (code) => reject(new Error(`web host exited with ${code}:\n${out}`)))
-    })
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--enable-precise-memory-info'] })
+    const host = await startServe(dataDir)
+    const browser = await launchChromium(['--enable-precise-memory-info'])
     try {
       const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } })
-      await page.goto(`${url}#/traces`)
+      await page.goto(`${host.url}#/traces`)
       const opened = Date.now()
       await page.locator(`tr[data-trace-run="${summary.run_id}"]`).click()
       const canvas = page.getByTestId('timeline-canvas')
@@ -95,7 +81,7 @@ async function main() {
       const matches = await page.getByTestId('match-count').textContent({ timeout: 60_000 })
       const searchSeconds = (Date.now() - searchBegan) / 1000
       const heapMb = ((await page.evaluate('performance.memory ? performance.memory.usedJSHeapSize : 0')) as number) / 2 ** 20
-      const hostRss = peakRssMb(host.pid!)
+      const hostRss = peakRssMb(host.proc.pid!)
       await page.screenshot({ path: path.join(work, 'timeline.png') })
       const lat = frames.map((f) => f.latency)
       const draw = frames.map((f) => f.draw)
@@ -119,7 +105,7 @@ async function main() {
       if (OUT) fs.writeFileSync(OUT, JSON.stringify(result, null, 2))
     } finally {
       await browser.close()
-      host.kill('SIGTERM')
+      await host.stop()
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true })

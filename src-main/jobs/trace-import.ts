@@ -3,7 +3,8 @@
 // as the run's summary; `tbw trace top ID` and the Traces page read them).
 import fs from 'node:fs'
 import path from 'node:path'
-import { analyzeTrace } from '../engine/traces/analyze'
+import { analyzeTrace, type TraceAnalysis } from '../engine/traces/analyze'
+import type { TimelineMeta } from '../engine/traces/timeline-format'
 import { TimelineWriter } from '../engine/traces/timeline-write'
 import type { JobContext } from './job-context'
 
@@ -18,22 +19,26 @@ export async function runTraceImport(ctx: JobContext, p: { file: string; sourceR
   const tmp = `${timelineDir}.tmp-${process.pid}`
   fs.rmSync(tmp, { recursive: true, force: true })
   const timeline = new TimelineWriter(tmp)
-  const a = await analyzeTrace(
-    file,
-    (bytes, total) => {
-      const now = Date.now()
-      if (now - last < 200 && bytes < total) return
-      last = now
-      ctx.checkpoint()
-      ctx.progress(bytes / total, `${(bytes / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB read`)
-    },
-    (e) => timeline.addTraceEvent(e),
-  ).catch((err) => {
-    fs.rmSync(tmp, { recursive: true, force: true })
+  let a: TraceAnalysis
+  let meta: TimelineMeta
+  try {
+    a = await analyzeTrace(
+      file,
+      (bytes, total) => {
+        const now = Date.now()
+        if (now - last < 200 && bytes < total) return
+        last = now
+        ctx.checkpoint()
+        ctx.progress(bytes / total, `${(bytes / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB read`)
+      },
+      (e) => timeline.addTraceEvent(e),
+    )
+    ctx.progress(1, 'writing the timeline')
+    meta = timeline.finish()
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true }) // a failed or cancelled import leaves no half-written timeline
     throw err
-  })
-  ctx.progress(1, 'writing the timeline')
-  const meta = timeline.finish()
+  }
   fs.rmSync(timelineDir, { recursive: true, force: true })
   fs.renameSync(tmp, timelineDir)
   ctx.artifact('timeline', timelineDir)

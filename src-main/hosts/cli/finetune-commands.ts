@@ -130,8 +130,6 @@ export function registerFinetuneCommands(
       withServices(async (s) => {
         const checkpoint = o.run !== undefined ? checkpointOfRun(await s.call('runs.get', { id: o.run })) : o.checkpoint
         if (!['dev', 'validation', 'test'].includes(o.split)) throw new Error(`--split must be dev or test, not ${o.split}`)
-        for (const k of ['profileWait', 'profileWarmup', 'profileActive'] as const)
-          if (!Number.isInteger(o[k]) || o[k] < 0) throw new Error(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a whole number ≥ 0, not ${o[k]}`)
         // A job, so the score (and its profile) is a run in the history.
         const params = EvalParams.parse({
           model: o.model ? path.resolve(o.model) : undefined,
