@@ -14,7 +14,7 @@
   "targets": [
     {
       "target_name": "tbw_kernels",
-      "sources": ["napi/addon.cpp", "napi/kernels.cpp", "napi/model.cpp", "napi/optim.cpp", "napi/quant.cpp", "napi/profiler.cpp", "cpu/dispatch.cpp", "cpu/threadpool.cpp", "cpu/profiler.cpp", "cpu/ref/dot_ref.cpp", "cpu/ref/gemm_ref.cpp", "cpu/ref/ref_backend.cpp", "cpu/ref/quant_ref.cpp", "cpu/quant/int8_portable.cpp", "cpu/variant_scalar.cpp", "cpu/bert_layer.cpp", "cpu/bert_model.cpp"],
+      "sources": ["napi/addon.cpp", "napi/kernels.cpp", "napi/model.cpp", "napi/optim.cpp", "napi/quant.cpp", "napi/profiler.cpp", "cpu/dispatch.cpp", "cpu/cuda_loader.cpp", "cpu/threadpool.cpp", "cpu/profiler.cpp", "cpu/ref/dot_ref.cpp", "cpu/ref/gemm_ref.cpp", "cpu/ref/ref_backend.cpp", "cpu/ref/quant_ref.cpp", "cpu/quant/int8_portable.cpp", "cpu/variant_scalar.cpp", "cpu/bert_layer.cpp", "cpu/bert_model.cpp"],
       "conditions": [
         ["target_arch=='x64'", {"dependencies": ["tbw_avx2", "tbw_avx512", "tbw_avx512vnni"]}]
       ]

@@ -2,11 +2,13 @@
 // CPU, device memory on CUDA) and the loop over fast backends with printed skips.
 // Test bodies written against these run unchanged on any Backend.
 #pragma once
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "harness.h"
 #include "tbw/backend.h"
+#include "tbw/cuda.h"
 
 namespace th {
 
@@ -43,13 +45,30 @@ bool same(const char* what, const DevBuf<T>& got, const DevBuf<T>& want, double 
   return allclose(what, g.data(), w.data(), g.size(), rtol, atol);
 }
 
-// The fast CPU backends; those this CPU or build lacks are reported as skips.
+// The CUDA backend of every GPU ($TBW_TEST_GPUS=0 limits it to cuda:0), or one printed skip
+// saying why there is none (not compiled, no driver, no GPU).
+inline std::vector<tbw::Backend*> cuda_backends_or_skip(const std::string& test) {
+  std::vector<tbw::Backend*> out;
+  const tbw::CudaStatus& st = tbw::cuda_status();
+  for (const tbw::GpuInfo& g : st.gpus) {
+    std::string why;
+    if (tbw::Backend* be = tbw::cuda_backend(g.index, &why)) out.push_back(be);
+    else skip(test + "[cuda:" + std::to_string(g.index) + "]", why);
+    if (const char* only = std::getenv("TBW_TEST_GPUS"); only && std::string(only) == "0") break;
+  }
+  if (st.gpus.empty()) skip(test + "[cuda]", st.reason);
+  return out;
+}
+
+// The fast CPU backends and the CUDA backends; those this CPU, build or machine lacks are
+// reported as skips.
 inline std::vector<tbw::Backend*> fast_backends_or_skip(const std::string& test) {
   std::vector<tbw::Backend*> out;
   for (const char* name : {"scalar", "avx2", "avx512"}) {
     if (tbw::Backend* be = tbw::cpu_backend(name)) out.push_back(be);
     else skip(test + "[" + name + "]", std::string("this CPU or build has no ") + name + " backend");
   }
+  for (tbw::Backend* be : cuda_backends_or_skip(test)) out.push_back(be);
   return out;
 }
 

@@ -13,7 +13,7 @@
 namespace tbw::ref {
 
 // Dropout element index of attention probability (b,h,i,j).
-inline uint64_t att_index(int b, int h, int i, int j, int NH, int Tn) {
+TBW_HD inline uint64_t att_index(int b, int h, int i, int j, int NH, int Tn) {
   return (((uint64_t)b * NH + h) * Tn + i) * Tn + j;
 }
 
