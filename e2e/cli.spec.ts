@@ -22,7 +22,12 @@ describe('tbw CLI', () => {
     expect(Object.keys(info.kernels.cpu).sort()).toEqual(['avx2', 'avx512_bf16', 'avx512_vnni', 'avx512f', 'fma'])
     expect(info.kernels.variants).toContain(info.kernels.variant)
     expect(info.kernels.threads).toBeGreaterThan(0)
-    expect(info.kernels.cuda).toMatchObject({ compiled: false })
+    // CUDA: loaded where it was built (nvcc present), with the GPUs the driver sees or the reason there are none
+    const cuda = info.kernels.cuda
+    expect(typeof cuda.compiled).toBe('boolean')
+    if (cuda.compiled) expect(cuda.library).toMatch(/libtbw_cuda\.so$/)
+    for (const d of cuda.devices) expect(d.id).toMatch(/^cuda:\d+$/)
+    if (cuda.devices.length === 0) expect(cuda.reason.length).toBeGreaterThan(10)
     expect(info.versions.node).toBe(process.versions.node)
     expect(info.versions.sqlite).toMatch(/^3\./)
   })
@@ -30,6 +35,7 @@ describe('tbw CLI', () => {
   it('doctor prints a readable report', () => {
     const text = tbw('doctor')
     expect(text).toMatch(/kernel variant: +\w+/)
+    expect(text).toMatch(/CUDA: +\S/)
     expect(text).toContain(dataDir)
   })
 

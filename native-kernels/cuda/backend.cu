@@ -3,9 +3,11 @@
 // C entry points at the bottom are what the host loads with dlopen (abi.h).
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "abi.h"
@@ -21,12 +23,14 @@ std::string mib(size_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >>
 // One growable device buffer for the temporaries of a single op, carved by the op.
 class Workspace {
  public:
+  explicit Workspace(std::function<void(long)> account) : account_(std::move(account)) {}
   ~Workspace() {
     if (ptr_) cudaFree(ptr_);
   }
   char* get(size_t bytes) {
     if (bytes > cap_) {
       if (ptr_) TBW_CUDA_CHECK(cudaFree(ptr_));  // synchronizes: pending kernels may read it
+      account_(-(long)cap_);
       ptr_ = nullptr, cap_ = 0;
       const size_t want = bytes + bytes / 4;
       cudaError_t e = cudaMalloc(&ptr_, want);
@@ -38,11 +42,13 @@ class Workspace {
                                  mib(total_b) + "); use a smaller batch or sequence length, or gradient accumulation");
       }
       cap_ = want;
+      account_((long)want);
     }
     return static_cast<char*>(ptr_);
   }
 
  private:
+  std::function<void(long)> account_;
   void* ptr_ = nullptr;
   size_t cap_ = 0;
 };
@@ -64,7 +70,7 @@ class Pieces {
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend(int device, Precision precision) : device_(device) {
+  CudaBackend(int device, Precision precision) : device_(device), work_([this](long d) { account(d); }) {
     TBW_CUDA_CHECK(cudaSetDevice(device));
     TBW_CUDA_CHECK(cudaStreamCreateWithFlags(&ctx_.stream, cudaStreamNonBlocking));
     upload_nf4_values();
@@ -96,11 +102,20 @@ class CudaBackend final : public Backend {
       throw std::runtime_error("CUDA out of memory on " + name_ + ": asked for " + mib(bytes) + ", " + mib(free_b) + " free of " +
                                mib(total_b) + "; use a smaller batch or sequence length, or gradient accumulation");
     }
+    std::lock_guard<std::mutex> lock(sizes_mu_);
+    sizes_[p] = bytes;
+    account((long)bytes);
     return p;
   }
   void release(void* p) override {
-    if (p) cudaFree(p);
+    if (!p) return;
+    cudaFree(p);
+    std::lock_guard<std::mutex> lock(sizes_mu_);
+    auto it = sizes_.find(p);
+    if (it != sizes_.end()) account(-(long)it->second), sizes_.erase(it);
   }
+  size_t device_bytes_peak() const override { return peak_; }
+  void reset_peak() override { peak_ = in_use_; }
   void upload(void* dst, const void* src, size_t bytes) override {
     const Ctx& c = ctx();
     TBW_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, c.stream));
@@ -314,8 +329,16 @@ class CudaBackend final : public Backend {
     return B > 0 ? total / B : 0.f;
   }
 
+  void account(long delta) {
+    in_use_ += delta;
+    if (in_use_ > peak_) peak_ = in_use_;
+  }
+
   int device_;
   std::string name_;
+  std::mutex sizes_mu_;
+  std::unordered_map<void*, size_t> sizes_;
+  size_t in_use_ = 0, peak_ = 0;
   Ctx ctx_;
   Staging staging_;
   Workspace work_;

@@ -1,6 +1,7 @@
 // N-API entry point: capabilities() and the kernels, exposed to the engine.
 #include <napi.h>
 #include <string>
+#include "tbw/cuda.h"
 #include "tbw/threadpool.h"
 #include "tbw_kernels.h"
 
@@ -30,10 +31,28 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   for (tbw::Variant v : tbw::supported_variants(g_features))
     variants.Set(i++, tbw::variant_name(v));
 
+  const tbw::CudaStatus& st = tbw::cuda_status();
   Napi::Object cuda = Napi::Object::New(env);
-  cuda.Set("compiled", false);
-  cuda.Set("devices", Napi::Array::New(env));
-  cuda.Set("reason", "not compiled: the CUDA backend is not part of this build yet");
+  cuda.Set("compiled", st.compiled);
+  cuda.Set("library", st.library);
+  cuda.Set("reason", st.reason);
+  cuda.Set("runtimeVersion", st.runtime_version);
+  cuda.Set("driverVersion", st.driver_version);
+  Napi::Array devices = Napi::Array::New(env);
+  for (const tbw::GpuInfo& g : st.gpus) {
+    Napi::Object d = Napi::Object::New(env);
+    d.Set("index", g.index);
+    d.Set("id", "cuda:" + std::to_string(g.index));
+    d.Set("name", g.name);
+    d.Set("totalBytes", (double)g.total_bytes);
+    d.Set("freeBytes", (double)g.free_bytes);
+    d.Set("computeCapability", std::to_string(g.cc_major) + "." + std::to_string(g.cc_minor));
+    d.Set("multiprocessors", g.multiprocessors);
+    devices.Set(devices.Length(), d);
+  }
+  cuda.Set("devices", devices);
+  cuda.Set("cublas", st.cublas.empty() ? env.Null() : Napi::String::New(env, st.cublas));
+  cuda.Set("cublasError", st.cublas_error);
 
   Napi::Object out = Napi::Object::New(env);
   out.Set("cpu", cpu);

@@ -8,7 +8,9 @@
 
 #include "args.h"
 #include "quant_args.h"
+#include "device_mirror.h"
 #include "tbw/bert_model.h"
+#include "tbw/cuda.h"
 
 using namespace tbwnapi;
 
@@ -44,6 +46,29 @@ struct Cache {
   std::unique_ptr<tbw::BertModelActs> acts;
 };
 Cache g_cache;
+DeviceMirror g_mirror;
+
+// A CPU variant ("ref", "scalar", "avx2", "avx512") or a GPU ("cuda", "cuda:N", "cuda:N:bf16").
+tbw::Backend* step_backend(const Napi::Env& env, const std::string& name) {
+  if (name.rfind("cuda", 0) == 0) {
+    int device = 0;
+    auto precision = tbw::CudaPrecision::Fp32;
+    std::string rest = name.substr(4);
+    if (rest.size() > 5 && rest.compare(rest.size() - 5, 5, ":bf16") == 0) precision = tbw::CudaPrecision::Bf16, rest.resize(rest.size() - 5);
+    if (!rest.empty()) {
+      if (rest[0] != ':' || rest.size() < 2 || rest.find_first_not_of("0123456789", 1) != std::string::npos)
+        throw Napi::RangeError::New(env, "backend '" + name + "': a GPU is cuda, cuda:N or cuda:N:bf16");
+      device = std::stoi(rest.substr(1));
+    }
+    std::string why;
+    tbw::Backend* be = tbw::cuda_backend(device, &why, precision);
+    if (!be) throw Napi::Error::New(env, "backend '" + name + "' is not available: " + why);
+    return be;
+  }
+  tbw::Backend* be = tbw::cpu_backend(name.c_str());
+  if (!be) throw Napi::Error::New(env, "backend '" + name + "' is not available on this CPU or build");
+  return be;
+}
 
 // bertStep(backend, config, params[], lora[]|null, ids, tokenTypes, mask, labels|null, B, T,
 //          grads[]|null, loraGrads[]|null, logitsOut, quant|null) -> loss
@@ -53,8 +78,7 @@ Cache g_cache;
 Napi::Value BertStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string name = str(info, 0, "backend");
-  tbw::Backend* be = tbw::cpu_backend(name.c_str());
-  if (!be) throw Napi::Error::New(env, "backend '" + name + "' is not available on this CPU or build");
+  tbw::Backend* be = step_backend(env, name);
   if (!info[1].IsObject()) throw Napi::TypeError::New(env, "config must be an object");
   const Napi::Object o = info[1].As<Napi::Object>();
   tbw::BertModelConfig c{positive(env, o, "vocab"), positive(env, o, "maxPos"), positive(env, o, "typeVocab"), positive(env, o, "hidden"),
@@ -85,6 +109,7 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
   // Quantized weights: which params entries they replace (nullable there).
   const bool quant = info.Length() > 13 && info[13].IsObject();
   std::vector<tbw::QuantWeight> QW(sizes.size());
+  std::vector<std::pair<int, int>> QW_shape(sizes.size());  // (OC, C) of each quantized weight
   const int8_t* wte_codes = nullptr;
   const float* wte_scale = nullptr;
   if (quant) {
@@ -101,6 +126,7 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
         const Napi::Value w = lv.As<Napi::Object>().Get(names[m]);
         if (w.IsUndefined() || w.IsNull()) continue;
         QW[5 + 16 * l + offset[m]] = quant_weight(env, w, rows[m], cols[m], "quant.layers[" + std::to_string(l) + "]." + names[m]);
+        QW_shape[5 + 16 * l + offset[m]] = {rows[m], cols[m]};
       }
     }
     const Napi::Value we = q.Get("wordEmbeddings");
@@ -109,6 +135,7 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
       if (w.kind != tbw::QuantKind::Int8) throw Napi::TypeError::New(env, "quant.wordEmbeddings must be int8");
       wte_codes = w.codes, wte_scale = w.scale;
       QW[0] = w;
+      QW_shape[0] = {c.vocab, c.C};
     }
   }
   const bool train = info.Length() > 10 && info[10].IsArray();
@@ -129,6 +156,7 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
   int per_layer = 0;
   std::vector<const float*> LA;
   std::vector<float*> LG;
+  std::vector<size_t> LN;  // elements of each LoRA tensor
   if (lora) {
     if (!info[3].IsArray()) throw Napi::TypeError::New(env, "config.loraR > 0 needs lora: 6 or 12 tensors (or nulls) per layer");
     const Napi::Array la = info[3].As<Napi::Array>();
@@ -148,6 +176,7 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
       if (t && train && !gt) throw Napi::TypeError::New(env, "a LoRA training step needs loraGrads for every LoRA tensor (" + what + ")");
       LA.push_back(t);
       LG.push_back(gt);
+      LN.push_back(need[i % per_layer]);
     }
   }
   const int32_t* ids = typed<int32_t>(info, 4, "ids", (size_t)B * T);
@@ -166,6 +195,28 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
     if (labels[b] < 0 || labels[b] >= c.labels) throw Napi::RangeError::New(env, "labels[" + std::to_string(b) + "] is outside 0.." + std::to_string(c.labels - 1));
   if (train && !labels && !targets) throw Napi::TypeError::New(env, "a training step needs labels or targets");
   float* logits_out = typed<float>(info, 12, "logitsOut", (size_t)B * c.labels);
+
+  // A GPU backend runs on device copies of everything (see device_mirror.h).
+  const bool mirrored = DeviceMirror::needed(*be);
+  if (mirrored) {
+    DeviceMirror& m = g_mirror;
+    m.begin(*be);
+    for (size_t i = 0; i < sizes.size(); i++) {
+      P[i] = m.in(P[i], sizes[i] * 4);
+      G[i] = m.inout(G[i], sizes[i] * 4);
+      tbw::QuantWeight& w = QW[i];
+      const size_t n = (size_t)QW_shape[i].first * QW_shape[i].second, nb = tbw::nf4_blocks((long)n);
+      if (w.kind == tbw::QuantKind::Int8) w.codes = m.in(w.codes, n), w.scale = m.in(w.scale, QW_shape[i].first * 4);
+      if (w.kind == tbw::QuantKind::Nf4) w.blocks = m.in(w.blocks, nb * sizeof(tbw::Nf4Block)), w.absmax = m.in(w.absmax, nb * 4);
+    }
+    if (wte_codes) wte_codes = QW[0].codes, wte_scale = QW[0].scale;
+    for (size_t i = 0; i < LA.size(); i++) {
+      LA[i] = m.in(LA[i], LN[i] * 4);
+      LG[i] = m.inout(LG[i], LN[i] * 4);
+    }
+    ids = m.in(ids, (size_t)B * T * 4), tt = m.in(tt, (size_t)B * T * 4), mask = m.in(mask, (size_t)B * T);
+    labels = m.in(labels, (size_t)B * 4), targets = m.in(targets, (size_t)B * 4);
+  }
 
   tbw::BertModelParams p{P[0], P[1], P[2], P[3], P[4], {}, nullptr, nullptr, nullptr, nullptr};
   tbw::BertModelGrads g;
@@ -208,6 +259,7 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
   const float loss = tbw::bert_model_forward(*be, c, p, *k.acts, ids, tt, mask, labels, targets);
   be->download(logits_out, k.acts->logits, (size_t)B * c.labels * sizeof(float));
   if (train) tbw::bert_model_backward(*be, c, p, g, *k.acts, ids, tt, mask, labels, targets);
+  if (mirrored) g_mirror.finish();  // gradients back into the caller's arrays
   return Napi::Number::New(env, loss);
 }
 

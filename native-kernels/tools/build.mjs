@@ -2,6 +2,7 @@
 // A failed build stops the install with a message that says what to do.
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -50,3 +51,39 @@ if (res.status !== 0) {
   process.exit(res.status ?? 1)
 }
 console.log('native-kernels: built native-kernels/build/Release/tbw_kernels.node')
+
+// The CUDA backend (libtbw_cuda.so beside the addon, loaded at run time) where nvcc is found.
+// CMake builds it in build-cmake, the folder `npm test` builds the kernel tests in, so the
+// tests reuse it. Without nvcc or cmake the workbench runs on the CPU and says why.
+function findNvcc() {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter)
+  for (const base of [process.env.CUDA_HOME, process.env.CUDA_PATH, '/usr/local/cuda']) if (base) dirs.push(path.join(base, 'bin'))
+  for (const d of dirs) if (d && fs.existsSync(path.join(d, 'nvcc'))) return path.join(d, 'nvcc')
+  return null
+}
+
+function buildCuda() {
+  if (process.env.TBW_CUDA === '0') return console.log('native-kernels: CUDA backend skipped (TBW_CUDA=0)')
+  if (process.platform !== 'linux') return console.log('native-kernels: CUDA backend skipped (built on Linux only for now)')
+  const nvcc = findNvcc()
+  if (!nvcc) return console.log('native-kernels: CUDA backend not built: nvcc was not found (CPU kernels only)')
+  const cmake = spawnSync('cmake', ['--version'], { stdio: 'ignore' })
+  if (cmake.status !== 0) return console.log('native-kernels: CUDA backend not built: nvcc is here but cmake is not (apt install cmake)')
+  console.log(`native-kernels: building the CUDA backend with ${nvcc}…`)
+  const out = path.join(kernelsDir, 'build-cmake')
+  const archs = process.env.TBW_CUDA_ARCHS ? [`-DTBW_CUDA_ARCHS=${process.env.TBW_CUDA_ARCHS}`] : []
+  const configure = spawnSync('cmake', ['-S', kernelsDir, '-B', out, '-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_CUDA_COMPILER=${nvcc}`, ...archs], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const jobs = process.env.TBW_BUILD_JOBS ?? String(os.availableParallelism())
+  const built = configure.status === 0 && spawnSync('cmake', ['--build', out, '--target', 'tbw_cuda', '-j', jobs], { stdio: 'inherit' }).status === 0
+  const lib = path.join(out, 'libtbw_cuda.so')
+  if (!built || !fs.existsSync(lib)) {
+    console.error('native-kernels: the CUDA backend FAILED to build (see above); the workbench will run on the CPU only.')
+    return
+  }
+  fs.copyFileSync(lib, path.join(kernelsDir, 'build', 'Release', 'libtbw_cuda.so'))
+  console.log('native-kernels: built native-kernels/build/Release/libtbw_cuda.so')
+}
+
+buildCuda()

@@ -1,6 +1,7 @@
 // A bench job's parameters (`tbw bench`, the Benchmarks wizard): the variants x batch x
 // sequence matrix; each variant runs in its own process.
 import { z } from 'zod'
+import { Device } from './device'
 
 export const BENCH_VARIANTS = ['native-fp32', 'native-fp32-naive', 'native-int8', 'native-nf4', 'ort-fp32', 'ort-int8'] as const
 export type BenchVariant = (typeof BENCH_VARIANTS)[number]
@@ -18,6 +19,7 @@ export const BenchParams = z
     iterations: z.number().int().min(1).max(10_000).default(20),
     warmup: z.number().int().min(0).max(100).default(2),
     threads: z.number().int().min(1).max(256).optional(), // default: the machine's cores
+    device: Device, // the native variants' device (ONNX Runtime runs on the CPU)
     maxSeconds: z.number().positive().max(3600).default(20), // per cell
     // Profiling (native variants), as torch.profiler's schedule, in extra calls of each variant's
     // first cell after its timing: skip `profileWait`, warm up `profileWarmup`, record `profileActive` (0: off).

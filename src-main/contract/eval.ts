@@ -1,6 +1,7 @@
 // An eval job's parameters (`tbw eval`): a model folder (its untrained-head baseline) or a
 // fine-tune checkpoint, scored on a task's dev or test split; optionally profiled.
 import { z } from 'zod'
+import { Device } from './device'
 import { GLUE_TASK_IDS } from '../engine/data/tasks'
 
 const path = z.string().min(1).max(4096)
@@ -12,6 +13,7 @@ export const EvalParams = z
     task: z.enum(GLUE_TASK_IDS as [string, ...string[]]),
     data: path.optional(), // default: the hub cache
     split: z.enum(['validation', 'test']).default('validation'),
+    device: Device,
     // Profiling, as torch.profiler's schedule over eval batches (0 active: off).
     profileWait: z.number().int().min(0).default(1),
     profileWarmup: z.number().int().min(0).default(1),

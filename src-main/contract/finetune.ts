@@ -4,6 +4,7 @@
 // trainable; lr 3.9e-4, polynomial decay with warmup ratio 0.2, batch 128 with
 // gradient accumulation 2, 300 steps); SEED_DEFAULTS_SOURCE says so in the UI.
 import { z } from 'zod'
+import { Device } from './device'
 import { GLUE_TASK_IDS } from '../engine/data/tasks'
 import { LORA_TARGETS, OPTIMIZERS, SCHEDULES } from '../engine/train/names'
 
@@ -47,6 +48,7 @@ export const FinetuneParams = z
     hiddenDropout: z.number().min(0).max(0.9).optional(), // default: the model config's
     attentionDropout: z.number().min(0).max(0.9).optional(),
     threads: z.number().int().min(1).max(1024).optional(), // kernel threads of this job (sweeps running trials side by side)
+    device: Device, // cpu, or cuda:N (the GPU runs the model step; the optimizer stays on the CPU)
     limitTrain: z.number().int().min(1).optional(), // use only the first N training examples (quick runs)
     limitEval: z.number().int().min(1).optional(),
     resumeFrom: path.optional(), // a checkpoint-<step> folder of an earlier run

@@ -18,9 +18,32 @@ export interface KernelCapabilities {
   variantReason: string
   variants: string[]
   threads: number
-  cuda: { compiled: boolean; devices: string[]; reason: string }
+  cuda: CudaCapabilities
   compiler: string
   napiVersion: number
+}
+
+export interface GpuDevice {
+  index: number
+  id: string // "cuda:N", what --device takes
+  name: string
+  totalBytes: number
+  freeBytes: number
+  computeCapability: string // "9.0"
+  multiprocessors: number
+}
+
+// The CUDA backend as the native addon found it: compiled (libtbw_cuda.so loaded), the GPUs the
+// driver reports, and cuBLAS (else the backend's own GEMM runs). reason says why no GPU is usable.
+export interface CudaCapabilities {
+  compiled: boolean
+  library: string
+  reason: string
+  runtimeVersion: number
+  driverVersion: number
+  devices: GpuDevice[]
+  cublas: string | null
+  cublasError: string
 }
 
 export interface SystemInfo {

@@ -6,6 +6,8 @@ import type { KernelCapabilities } from '../contract/types'
 import { packageRoot } from './package-root'
 
 export type KernelVariant = 'ref' | 'scalar' | 'avx2' | 'avx512'
+// What bertStep runs on: a CPU variant, or a GPU (engine/device.ts).
+export type StepBackend = KernelVariant | `cuda:${number}`
 export type AttentionAlgo = 'flash' | 'naive'
 type F32 = Float32Array
 type F32OrNull = Float32Array | null
@@ -146,7 +148,7 @@ export interface NativeKernels {
   fmaPeakGflops(variant: Exclude<KernelVariant, 'ref'>, iterations: number): number
   // One BERT step (napi/model.cpp): forward, and backward when grads are given. Returns the loss.
   bertStep(
-    backend: KernelVariant,
+    backend: StepBackend,
     config: BertStepConfig,
     params: F32[],
     lora: (F32 | null)[] | null,

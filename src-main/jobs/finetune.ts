@@ -9,6 +9,7 @@ import { loadCheckpoint } from '../engine/bert/checkpoint'
 import { loadFolderSplit, openDatasetFolder } from '../engine/data/dataset-folder'
 import type { LoadedSplit } from '../engine/data/examples'
 import { glueTask } from '../engine/data/tasks'
+import { checkGpuMemory, gpuStepBytes, resolveDevice } from '../engine/device'
 import { cachedGlueDir } from '../engine/hub/hub'
 import { saveProfile, StepProfiler } from '../engine/profiler/step-profiler'
 import { WordPieceTokenizer } from '../engine/tokenizer/wordpiece'
@@ -67,7 +68,16 @@ export async function runFinetune(ctx: JobContext, p: FinetuneParams): Promise<R
   const tok = WordPieceTokenizer.fromModelDir(p.model)
   const { folder, train, evalSplit } = await loadTaskSplits(p, ctx.dataDir)
   for (const s of [train, evalSplit]) if (s.problems.length) ctx.log(`${s.file}: ${s.problems.length} rows not used (first: ${s.where} ${s.problems[0].line}: ${s.problems[0].reason})`, 'warn')
-  const trainer = new Trainer(ck, tok, train, evalSplit, trainSettings(p), spec.metrics, ctx.runDir, p.model)
+  const device = resolveDevice(p.device) // says why, before any work, when the GPU cannot be used
+  const trainer = new Trainer(ck, tok, train, evalSplit, trainSettings(p), spec.metrics, ctx.runDir, p.model, device.backend)
+  if (device.gpu) {
+    const c = ck.config
+    const shape = { hidden: c.hidden_size, heads: c.num_attention_heads, intermediate: c.intermediate_size, layers: c.num_hidden_layers, labels: spec.regression ? 1 : spec.labelNames.length, vocab: c.vocab_size, maxPos: c.max_position_embeddings, typeVocab: c.type_vocab_size }
+    const opts = { paramElems: trainer.totalParams, gradElems: trainer.trainableParams, loraR: p.method === 'full' ? 0 : p.loraR, flash: p.attention === 'flash', quantized: p.method === 'qlora' }
+    const bytes = gpuStepBytes(shape, p.batchSize, p.maxLength, opts)
+    checkGpuMemory(device.gpu, bytes, `fine-tuning at batch ${p.batchSize} and length ${p.maxLength}`)
+    ctx.log(`device ${device.backend}: ${device.gpu.name}; a step needs about ${(bytes / 2 ** 30).toFixed(2)} GiB of its ${(device.gpu.freeBytes / 2 ** 30).toFixed(2)} GiB free (the optimizer runs on the CPU)`)
+  }
   ctx.log(`${spec.name} from ${folder.dir}: ${train.examples.length} train, ${evalSplit.examples.length} eval examples`)
   ctx.log(`trainable params: ${trainer.trainableParams.toLocaleString('en-US')} of ${trainer.totalParams.toLocaleString('en-US')} (${p.method})`)
   ctx.log(`padding: ${(100 * trainer.paddingWaste()).toFixed(1)}% of processed tokens (dynamic padding${p.bucketing ? ', length-bucketed' : ''})`)

@@ -21,7 +21,7 @@ export function StatusBar() {
           <span>
             CPU: {['avx2', 'avx512f', 'avx512_vnni', 'avx512_bf16'].filter((f) => k.cpu[f as keyof typeof k.cpu]).join(' ') || 'baseline x86/ARM'}
           </span>
-          <span>CUDA: {k.cuda.compiled ? `${k.cuda.devices.length} device(s)` : 'not compiled'}</span>
+          <span title={k.cuda.reason}>CUDA: {k.cuda.compiled ? `${k.cuda.devices.length} GPU(s)` : 'not compiled'}</span>
         </>
       )}
       <span className="spacer" />

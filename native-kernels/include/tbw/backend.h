@@ -28,6 +28,11 @@ class Backend {
 
   virtual void fill_zero(void* p, size_t bytes) = 0;
 
+  // Device memory the backend holds now and at most since reset_peak() (allocations and its own
+  // workspaces); 0 where it does not track them (the CPU backends use the process's RSS).
+  virtual size_t device_bytes_peak() const { return 0; }
+  virtual void reset_peak() {}
+
   // Until called with another token, the fp32 weights given to matmul_forward do not change
   // (inference), so the backend may keep them in its GEMM's packed layout. 0: they may change.
   virtual void set_frozen_weights(uint64_t token) { (void)token; }

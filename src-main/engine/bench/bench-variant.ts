@@ -26,6 +26,7 @@ export interface BenchRequest {
   iterations: number
   warmup: number
   threads: number
+  device?: string // the native variants' device: cpu (default) or cuda:N
   maxSeconds?: number // per cell: stop timing after this long (at least 3 calls)
   // Profile the first cell (first sequence, first batch) in extra calls after its timing, so the
   // timed calls run without the profiler: a Chrome trace written into `dir`.
@@ -76,7 +77,7 @@ export async function benchVariant(
   const labels = src?.labels ?? numLabels(config)
   const params = src?.params ?? ck!.params
   if (ck?.quant) throw new Error(`${req.model} is quantized: the bench starts from the fp32 model and quantizes it per variant`)
-  const runner = await makeRunner(req.variant, config, params, labels, req.threads)
+  const runner = await makeRunner(req.variant, config, params, labels, req.threads, req.device)
 
   let dev: EncodedSplit | null = null
   let accuracy: number | null = null

@@ -13,6 +13,7 @@ import { nf4Base } from '../quant/qlora-base'
 
 export { BENCH_VARIANTS, type BenchVariant } from '../../contract/bench'
 import type { BenchVariant } from '../../contract/bench'
+import { resolveDevice } from '../device'
 
 export interface Runner {
   run(batch: Batch): Promise<Float32Array>
@@ -28,7 +29,7 @@ function int8Linears(config: BertConfig, params: Map<string, Float32Array>, labe
   return out
 }
 
-export async function makeRunner(variant: BenchVariant, config: BertConfig, params: Map<string, Float32Array>, labels: number, threads: number): Promise<Runner> {
+export async function makeRunner(variant: BenchVariant, config: BertConfig, params: Map<string, Float32Array>, labels: number, threads: number, device = 'cpu'): Promise<Runner> {
   const k = loadKernels()
   const backend = k.capabilities().variant as KernelVariant
   const fp32Bytes = [...params.values()].reduce((a, p) => a + p.byteLength, 0)
@@ -39,7 +40,7 @@ export async function makeRunner(variant: BenchVariant, config: BertConfig, para
   }
   k.setThreads(threads)
   const quantized = variant === 'native-int8' ? int8Linears(config, params, labels) : variant === 'native-nf4' ? nf4Base(config, params, labels) : new Map<string, QuantWeight>()
-  const model = new BertClassifier(config, params, backend, null, labels, quantized).freezeWeights()
+  const model = new BertClassifier(config, params, device === 'cpu' ? backend : resolveDevice(device).backend, null, labels, quantized).freezeWeights()
   const attention = variant === 'native-fp32-naive' ? 'naive' : 'flash'
   let weightBytes = fp32Bytes
   for (const [name, w] of quantized) {

@@ -1,7 +1,7 @@
 // BertForSequenceClassification in the engine: the parameters of a loaded
 // checkpoint in Hugging Face order, optional LoRA on query/key/value, and one
 // native call per forward or forward+backward step.
-import { loadKernels, type BertStepConfig, type BertStepQuant, type KernelVariant, type QuantLinearName, type QuantWeight } from '../addon'
+import { loadKernels, type BertStepConfig, type BertStepQuant, type KernelVariant, type StepBackend, type QuantLinearName, type QuantWeight } from '../addon'
 import type { LoadedCheckpoint } from './checkpoint'
 import { count, numLabels, sequenceClassificationParams, type BertConfig } from './config'
 
@@ -38,7 +38,7 @@ export class BertClassifier {
   constructor(
     readonly config: BertConfig,
     params: Map<string, Float32Array>,
-    readonly backend: KernelVariant = loadKernels().capabilities().variant as KernelVariant,
+    readonly backend: StepBackend = loadKernels().capabilities().variant as KernelVariant,
     lora: { options: LoraOptions; tensors: (Float32Array | null)[] } | null = null,
     labels = numLabels(config),
     quantized: Map<string, QuantWeight> = new Map(),
@@ -74,7 +74,12 @@ export class BertClassifier {
     }
   }
 
-  static fromCheckpoint(ck: LoadedCheckpoint, backend?: KernelVariant): BertClassifier {
+  // Optimizer, clipping and other host-side kernels: the CPU variant, also when the step runs on a GPU.
+  get hostBackend(): KernelVariant {
+    return this.backend.startsWith('cuda') ? (loadKernels().capabilities().variant as KernelVariant) : (this.backend as KernelVariant)
+  }
+
+  static fromCheckpoint(ck: LoadedCheckpoint, backend?: StepBackend): BertClassifier {
     return new BertClassifier(ck.config, ck.params, backend, null, undefined, ck.quant?.weights)
   }
 

@@ -10,6 +10,7 @@ import { cachedGlueDir } from '../hub/hub'
 import { WordPieceTokenizer } from '../tokenizer/wordpiece'
 import { saveProfile, StepProfiler, type ProfileSchedule, type SavedProfile } from '../profiler/step-profiler'
 import { loadTrainedTensors, readTrainerState } from './checkpoint-io'
+import { resolveDevice } from '../device'
 import { buildModel, evaluateModel, type TrainSettings } from './trainer'
 
 export interface EvalOptions {
@@ -21,6 +22,7 @@ export interface EvalOptions {
   dataDir: string
   maxLength?: number
   attention?: 'flash' | 'naive'
+  device?: string // cpu (default) or cuda:N
   profile?: ProfileSchedule & { file: string } // record a window of eval batches into a Chrome trace
 }
 
@@ -45,7 +47,7 @@ export async function evaluateCheckpoint(o: EvalOptions): Promise<EvalReport> {
   const spec = glueTask(o.task)
   const labels = spec.regression ? 1 : spec.labelNames.length
   const ck = loadCheckpoint(modelDir, { seed: settings?.seed ?? 42, numLabels: labels, newHeadOnMismatch: true })
-  const { model, tensors } = buildModel(ck, settings ?? { method: 'full', lora: { r: 1, alpha: 1, dropout: 0, targets: ['query'], rslora: false }, trainPooler: false, seed: 42 }, labels)
+  const { model, tensors } = buildModel(ck, settings ?? { method: 'full', lora: { r: 1, alpha: 1, dropout: 0, targets: ['query'], rslora: false }, trainPooler: false, seed: 42 }, labels, resolveDevice(o.device ?? 'cpu').backend)
   if (o.checkpoint) loadTrainedTensors(o.checkpoint, tensors)
   const folder = openDatasetFolder(o.data ?? cachedGlueDir(path.join(o.dataDir, 'hub'), o.task), o.task)
   const name = o.split === 'validation' && o.task === 'mnli' ? 'validation_matched' : o.split === 'test' && o.task === 'mnli' ? 'test_matched' : o.split

@@ -32,7 +32,7 @@ export class StepEngine {
     private readonly totalSteps: number,
     private readonly warmupSteps: number,
   ) {
-    this.optimizer = new Optimizer(s.optimizer, model.backend)
+    this.optimizer = new Optimizer(s.optimizer, model.hostBackend)
     this.grads = tensors.map((t) => t.grad)
   }
 
@@ -56,7 +56,7 @@ export class StepEngine {
       loss += r.loss / batches.length
     }
     if (batches.length > 1) for (const g of this.grads) for (let i = 0; i < g.length; i++) g[i] /= batches.length
-    const gradNorm = loadKernels().clipGradNorm(this.model.backend, this.grads, s.maxGradNorm)
+    const gradNorm = loadKernels().clipGradNorm(this.model.hostBackend, this.grads, s.maxGradNorm)
     const lr = s.lr * lrMultiplier(step - 1, { name: s.scheduler, totalSteps: this.totalSteps, warmupSteps: this.warmupSteps }, s.lr)
     this.optimizer.step(this.tensors, lr, step)
     return { loss, gradNorm, lr }

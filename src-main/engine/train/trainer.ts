@@ -4,7 +4,7 @@
 // resume. Everything random (batch order, dropout masks, LoRA init) derives
 // from the seed and the step, so a resumed run repeats an uninterrupted one.
 import fs from 'node:fs'
-import { loadKernels, type KernelVariant, type QuantWeight } from '../addon'
+import { loadKernels, type KernelVariant, type StepBackend, type QuantWeight } from '../addon'
 import type { LoadedCheckpoint } from '../bert/checkpoint'
 import { sequenceClassificationParams } from '../bert/config'
 import { BertClassifier, type Batch } from '../bert/model'
@@ -81,7 +81,7 @@ export function buildModel(
   ck: LoadedCheckpoint,
   s: Pick<TrainSettings, 'method' | 'lora' | 'trainPooler' | 'seed'>,
   labels: number,
-  backend: KernelVariant = loadKernels().capabilities().variant as KernelVariant,
+  backend: StepBackend = loadKernels().capabilities().variant as KernelVariant,
 ): { model: BertClassifier; tensors: TrainableTensor[] } {
   const c = ck.config
   // Frozen quantized weights: those of a quantized folder, or QLoRA's nf4 base made from fp32 weights.
@@ -165,7 +165,7 @@ export class Trainer {
     private readonly metricNames: string[],
     private readonly outputDir: string,
     private readonly modelDir: string,
-    backend: KernelVariant = loadKernels().capabilities().variant as KernelVariant,
+    backend: StepBackend = loadKernels().capabilities().variant as KernelVariant,
   ) {
     this.regression = trainSplit.regression
     if (s.method === 'full' && ck.quant) throw new Error(`full fine-tuning needs fp32 weights, but ${ck.weightsFile} is ${ck.quant.config.mode}: use --method lora (or qlora on nf4)`)

@@ -22,11 +22,12 @@ export function registerBenchCommands(program: Command, withServices: <T>(fn: (s
     .option('--seqs <list>', "comma-separated sequence lengths and/or 'mrpc' (default: mrpc,128,512 with --data, else 128,512)")
     .option('--iterations <n>', 'timed calls per cell', (v) => Number(v), 20)
     .option('--threads <n>', 'threads for every variant (default: the cores)', (v) => Number(v))
+    .option('--device <device>', "the native variants' device: cpu or cuda:N (ONNX Runtime stays on the CPU)", 'cpu')
     .option('--profile-wait <n>', 'profiling: calls to skip first', (v) => Number(v), 1)
     .option('--profile-warmup <n>', 'profiling: calls run with the profiler on, discarded', (v) => Number(v), 1)
     .option('--profile-active <n>', "profiling: calls of each native variant's first cell to record into a Chrome trace (0: off)", (v) => Number(v), 0)
     .option('--json', 'machine-readable output: {"rows":[...]}')
-    .action((o: { model?: string; run?: number; data?: string; variants?: string; batches: string; seqs?: string; iterations: number; threads?: number; profileWait: number; profileWarmup: number; profileActive: number; json?: boolean }) =>
+    .action((o: { model?: string; run?: number; data?: string; variants?: string; batches: string; seqs?: string; iterations: number; threads?: number; device: string; profileWait: number; profileWarmup: number; profileActive: number; json?: boolean }) =>
       withServices(async (s) => {
         const checkpoint = o.run !== undefined ? checkpointOfRun(await s.call('runs.get', { id: o.run })) : undefined
         const seqs = list(o.seqs ?? (o.data ? 'mrpc,128,512' : '128,512')).map((x) => (x === 'mrpc' ? 'mrpc' : Number(x)))
@@ -39,6 +40,7 @@ export function registerBenchCommands(program: Command, withServices: <T>(fn: (s
           seqs,
           iterations: o.iterations,
           threads: o.threads,
+          device: o.device,
           profileWait: o.profileWait,
           profileWarmup: o.profileWarmup,
           profileActive: o.profileActive,

@@ -1,8 +1,20 @@
 // `tbw doctor`: what this machine gives the workbench.
-import type { SystemInfo } from '../../contract/types'
+import type { CudaCapabilities, SystemInfo } from '../../contract/types'
 import { formatBytes } from './format'
 
 const yes = (b: boolean) => (b ? 'yes' : 'no')
+
+const cudaVersion = (v: number) => (v ? `${Math.floor(v / 1000)}.${(v % 1000) / 10}` : 'none')
+
+function cudaLines(c: CudaCapabilities): string[] {
+  if (!c.compiled) return [`  CUDA:            ${c.reason}`]
+  const lines = [`  CUDA:            backend ${c.library} (runtime ${cudaVersion(c.runtimeVersion)}, driver ${cudaVersion(c.driverVersion)})`]
+  if (c.devices.length === 0) lines.push(`  GPUs:            none: ${c.reason}`)
+  for (const d of c.devices)
+    lines.push(`  GPU ${d.id}:       ${d.name}, ${formatBytes(d.totalBytes)} (${formatBytes(d.freeBytes)} free), compute capability ${d.computeCapability}, ${d.multiprocessors} SMs`)
+  lines.push(`  cuBLAS:          ${c.cublas ?? `not found, GEMMs use the backend's own kernel: ${c.cublasError}`}`)
+  return lines
+}
 
 export function doctorText(info: SystemInfo): string {
   const lines = [
@@ -21,8 +33,8 @@ export function doctorText(info: SystemInfo): string {
       `  CPU features:    avx2 ${yes(k.cpu.avx2)}, fma ${yes(k.cpu.fma)}, avx512f ${yes(k.cpu.avx512f)}, avx512_vnni ${yes(k.cpu.avx512_vnni)}, avx512_bf16 ${yes(k.cpu.avx512_bf16)}`,
       `  kernel variant:  ${k.variant} (${k.variantReason}); available: ${k.variants.join(', ')}`,
       `  threads:         ${k.threads} (set TBW_THREADS to change)`,
-      `  CUDA:            ${k.cuda.compiled ? `compiled, devices: ${k.cuda.devices.join(', ') || 'none'}` : k.cuda.reason}`,
       `  compiler:        ${k.compiler}, N-API ${k.napiVersion}`,
+      ...cudaLines(k.cuda),
     )
   }
   return lines.join('\n')

@@ -41,6 +41,7 @@ const HELP: Record<string, string> = {
   earlyStoppingPatience: 'stop after N evaluations without a better metric (0: off)',
   maxLength: 'truncate pairs to this many tokens',
   attention: 'flash or naive attention',
+  device: 'cpu, or a GPU as cuda:N (`tbw doctor` lists them): the model step runs there, the optimizer on the CPU',
   bucketing: 'length bucketing of batches',
   seed: 'seed for data order, dropout and new weights',
   hiddenDropout: 'hidden dropout (default: the model config\'s)',
@@ -121,12 +122,13 @@ export function registerFinetuneCommands(
     .requiredOption('--task <task>', 'GLUE task')
     .option('--data <dir>', 'dataset folder (default: the hub cache)')
     .option('--split <split>', 'dev or test', 'dev')
+    .option('--device <device>', 'cpu, or a GPU as cuda:N (`tbw doctor` lists them)', 'cpu')
     .option('--profile-wait <n>', 'profiling: eval batches to skip first', (v) => Number(v), 1)
     .option('--profile-warmup <n>', 'profiling: batches run with the profiler on, discarded', (v) => Number(v), 1)
     .option('--profile-active <n>', 'profiling: eval batches to record into a Chrome trace (0: off)', (v) => Number(v), 0)
     .option('--profile-out <file>', "profiling: also copy the trace here (it is kept with the run as profile.trace.json)")
     .option('--json', 'machine-readable output')
-    .action((o: { model?: string; run?: number; checkpoint?: string; task: string; data?: string; split: string; profileWait: number; profileWarmup: number; profileActive: number; profileOut?: string; json?: boolean }) =>
+    .action((o: { model?: string; run?: number; checkpoint?: string; task: string; data?: string; split: string; device: string; profileWait: number; profileWarmup: number; profileActive: number; profileOut?: string; json?: boolean }) =>
       withServices(async (s) => {
         const checkpoint = o.run !== undefined ? checkpointOfRun(await s.call('runs.get', { id: o.run })) : o.checkpoint
         if (!['dev', 'validation', 'test'].includes(o.split)) throw new Error(`--split must be dev or test, not ${o.split}`)
@@ -137,6 +139,7 @@ export function registerFinetuneCommands(
           task: o.task,
           data: o.data ? path.resolve(o.data) : undefined,
           split: o.split === 'test' ? 'test' : 'validation',
+          device: o.device,
           profileWait: o.profileWait,
           profileWarmup: o.profileWarmup,
           profileActive: o.profileActive,

@@ -53,6 +53,29 @@ function CheckField({ k, label }: { k: Key; label: string }) {
   )
 }
 
+// cpu, or one of the GPUs the engine found; without one, why (on hover and below the select).
+function DeviceField() {
+  const value = useFinetuneStore((s) => s.form.device) ?? 'cpu'
+  const set = useFinetuneStore((s) => s.set)
+  const kernels = useAppStore((s) => s.system?.kernels)
+  const cuda = kernels && !('error' in kernels) ? kernels.cuda : null
+  const gpus = cuda?.devices ?? []
+  return (
+    <label title={gpus.length ? undefined : (cuda?.reason ?? 'the engine has not reported its GPUs')}>
+      Device
+      <select aria-label="Device" value={value} onChange={(e) => set({ device: e.target.value })}>
+        <option value="cpu">cpu</option>
+        {gpus.map((g) => (
+          <option key={g.id} value={g.id}>
+            {g.id} · {g.name}
+          </option>
+        ))}
+      </select>
+      {!gpus.length && <small data-testid="no-gpu">no GPU: {cuda?.reason ?? 'unknown'}</small>}
+    </label>
+  )
+}
+
 export function FinetunePage() {
   const { form, set, reset, estimate, estimateError, refreshEstimate, start, startError, run } = useFinetuneStore()
   const openedModel = useLibraryStore((s) => s.model?.dir)
@@ -136,6 +159,7 @@ export function FinetunePage() {
           <NumberField k="earlyStoppingPatience" label="Early stopping patience" step="1" />
           <NumberField k="maxLength" label="Max length" step="1" />
           <SelectField k="attention" label="Attention" options={['flash', 'naive']} />
+          <DeviceField />
           <NumberField k="seed" label="Seed" step="1" />
           <NumberField k="limitTrain" label="Use first N train examples" step="1" />
           <NumberField k="limitEval" label="Use first N eval examples" step="1" />
