@@ -26,7 +26,7 @@ __global__ void flash_fwd(float* out, float* lse, const float* q, const float* k
                           int T, int HS, float scale, float p, uint64_t seed) {
   __shared__ float Ks[FK][D], Vs[FK][D];
   __shared__ bool on[FK];
-  const int bh = blockIdx.y, b = bh / NH, h = bh % NH, i = blockIdx.x * FQ + threadIdx.x;
+  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, i = blockIdx.y * FQ + threadIdx.x;
   const bool active = i < T;
   const long base = (long)bh * T * HS;
   float qi[D], o[D];
@@ -94,7 +94,7 @@ __global__ void flash_bwd_dq(float* dq, const float* q, const float* k, const fl
                              uint64_t seed) {
   __shared__ float Ks[FK][D], Vs[FK][D];
   __shared__ bool on[FK];
-  const int bh = blockIdx.y, b = bh / NH, h = bh % NH, i = blockIdx.x * FQ + threadIdx.x;
+  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, i = blockIdx.y * FQ + threadIdx.x;
   const long base = (long)bh * T * HS;
   const float L = i < T ? lse[(long)bh * T + i] : -INFINITY, Di = i < T ? rowdot[(long)bh * T + i] : 0.f;
   const bool active = i < T && L > -INFINITY;
@@ -140,7 +140,7 @@ __global__ void flash_bwd_dkv(float* dk, float* dv, const float* q, const float*
                               const float* lse, const float* rowdot, const uint8_t* mask, int NH, int T, int HS, float scale,
                               float p, uint64_t seed) {
   __shared__ float Qs[BQT][D], Gs[BQT][D], Ls[BQT], Ds[BQT];
-  const int bh = blockIdx.y, b = bh / NH, h = bh % NH, j = blockIdx.x * BKR + threadIdx.x;
+  const int bh = blockIdx.x, b = bh / NH, h = bh % NH, j = blockIdx.y * BKR + threadIdx.x;
   const long base = (long)bh * T * HS;
   const bool active = j < T && (!mask || mask[(long)b * T + j]);  // a padded key gets no gradient
   float kj[D], vj[D], dkj[D], dvj[D];
@@ -229,14 +229,14 @@ void launch_flash(const Ctx& c, bool forward, float* out, float* lse, float* dq,
                   float scale, float p, uint64_t seed) {
   const int BH = s.B * s.NH;
   if (forward) {
-    flash_fwd<D><<<dim3((s.T + FQ - 1) / FQ, BH), FQ, 0, c.stream>>>(out, lse, q, k, v, mask, s.NH, s.T, s.HS, scale, p, seed);
+    flash_fwd<D><<<dim3(BH, (s.T + FQ - 1) / FQ), FQ, 0, c.stream>>>(out, lse, q, k, v, mask, s.NH, s.T, s.HS, scale, p, seed);
     TBW_CUDA_LAUNCHED("flash_fwd");
     return;
   }
-  flash_bwd_dq<D><<<dim3((s.T + FQ - 1) / FQ, BH), FQ, 0, c.stream>>>(dq, q, k, v, dout, lse, rowdot, mask, s.NH, s.T, s.HS,
+  flash_bwd_dq<D><<<dim3(BH, (s.T + FQ - 1) / FQ), FQ, 0, c.stream>>>(dq, q, k, v, dout, lse, rowdot, mask, s.NH, s.T, s.HS,
                                                                       scale, p, seed);
   TBW_CUDA_LAUNCHED("flash_bwd_dq");
-  flash_bwd_dkv<D><<<dim3((s.T + BKR - 1) / BKR, BH), BKR, 0, c.stream>>>(dk, dv, q, k, v, dout, lse, rowdot, mask, s.NH, s.T,
+  flash_bwd_dkv<D><<<dim3(BH, (s.T + BKR - 1) / BKR), BKR, 0, c.stream>>>(dk, dv, q, k, v, dout, lse, rowdot, mask, s.NH, s.T,
                                                                           s.HS, scale, p, seed);
   TBW_CUDA_LAUNCHED("flash_bwd_dkv");
 }

@@ -75,7 +75,7 @@ class CudaBackend final : public Backend {
     TBW_CUDA_CHECK(cudaStreamCreateWithFlags(&ctx_.stream, cudaStreamNonBlocking));
     upload_nf4_values();
     ctx_.blas = cublas();
-    if (ctx_.blas && ctx_.blas->create(&ctx_.handle) != 0) ctx_.blas = nullptr;  // e.g. a driver too old for this cuBLAS
+    if (ctx_.blas && ctx_.blas->create(&ctx_.handle) != 0) ctx_.blas = nullptr, ctx_.handle = nullptr;  // e.g. a driver too old for it
     if (precision != Precision::Fp32 && !ctx_.blas)
       throw std::runtime_error("bf16/fp16 GEMMs need cuBLAS, which was not found: " + cublas_error());
     ctx_.precision = precision;
@@ -83,7 +83,7 @@ class CudaBackend final : public Backend {
     name_ = "cuda:" + std::to_string(device) + (precision == Precision::Bf16 ? ":bf16" : precision == Precision::Fp16 ? ":fp16" : "");
   }
   ~CudaBackend() override {
-    if (ctx_.handle) ctx_.blas->destroy(ctx_.handle);
+    if (ctx_.handle && ctx_.blas) ctx_.blas->destroy(ctx_.handle);
     if (ctx_.stream) cudaStreamDestroy(ctx_.stream);
   }
 
@@ -175,7 +175,7 @@ class CudaBackend final : public Backend {
 
   // ---- quantized weights --------------------------------------------------------------------
   void matmul_quant_forward(float* out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) override {
-    const Ctx& c = ctx();
+    const Ctx& c = ctx();  // first: the workspace is allocated on the current device
     if (w.kind == QuantKind::Int8) {
       Pieces lay;
       const size_t at_q = lay.add((size_t)N * C), at_s = lay.add((size_t)N * 4);
@@ -197,25 +197,28 @@ class CudaBackend final : public Backend {
   void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
                           const float* out, const float* lse, const uint8_t* mask, AttentionShape s, float p,
                           uint64_t seed) override {
+    const Ctx& c = ctx();
     float* rowdot = reinterpret_cast<float*>(work_.get((size_t)s.B * s.NH * s.T * 4));
-    flash_backward(ctx(), dq, dk, dv, rowdot, dout, q, k, v, out, lse, mask, s, p, seed);
+    flash_backward(c, dq, dk, dv, rowdot, dout, q, k, v, out, lse, mask, s, p, seed);
   }
   void attention_naive_forward(float* out, float* lse, float* att, const float* q, const float* k, const float* v,
                                const uint8_t* mask, AttentionShape s, float p, uint64_t seed) override {
+    const Ctx& c = ctx();
     float* work = p > 0.f ? reinterpret_cast<float*>(work_.get(tt_bytes(s))) : nullptr;
-    naive_forward(ctx(), out, lse, att, work, q, k, v, mask, s, p, seed);
+    naive_forward(c, out, lse, att, work, q, k, v, mask, s, p, seed);
   }
   void attention_naive_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
                                 const float* att, const uint8_t* mask, AttentionShape s, float p, uint64_t seed) override {
     (void)mask;  // padded keys have probability 0
+    const Ctx& c = ctx();
     Pieces lay;
     const size_t at_w = lay.add(tt_bytes(s)), at_w2 = p > 0.f ? lay.add(tt_bytes(s)) : 0;
     char* ws = work_.get(lay.total());
-    naive_backward(ctx(), dq, dk, dv, reinterpret_cast<float*>(ws + at_w), p > 0.f ? reinterpret_cast<float*>(ws + at_w2) : nullptr,
+    naive_backward(c, dq, dk, dv, reinterpret_cast<float*>(ws + at_w), p > 0.f ? reinterpret_cast<float*>(ws + at_w2) : nullptr,
                    dout, q, k, v, att, s, p, seed);
   }
   // flash: the backward's row sums (B,NH,T); naive: the probabilities and the backward's dP,
-  // each (B,NH,T,T) (a third with attention dropout).
+  // each (B,NH,T,T). Attention dropout adds a third (B,NH,T,T) buffer, not counted here.
   size_t attention_extra_bytes(AttentionShape s, bool flash) const override {
     return flash ? (size_t)s.B * s.NH * s.T * 4 : 2 * tt_bytes(s);
   }
@@ -266,16 +269,18 @@ class CudaBackend final : public Backend {
     cuda::embeddings_backward(ctx(), dwte, dwpe, dwtt, dout, ids, tt, B, T, C);
   }
   float crossentropy_forward(float* probs, const float* logits, const int32_t* labels, int B, int NC) override {
+    const Ctx& c = ctx();
     float* rows = reinterpret_cast<float*>(work_.get((size_t)B * 4));
-    cuda::crossentropy_forward(ctx(), probs, rows, logits, labels, B, NC);
+    cuda::crossentropy_forward(c, probs, rows, logits, labels, B, NC);
     return mean_of(rows, B);
   }
   void crossentropy_backward(float* dlogits, const float* probs, const int32_t* labels, int B, int NC, float dloss) override {
     cuda::crossentropy_backward(ctx(), dlogits, probs, labels, B, NC, dloss);
   }
   float mse_forward(const float* preds, const float* targets, int B) override {
+    const Ctx& c = ctx();
     float* rows = reinterpret_cast<float*>(work_.get((size_t)B * 4));
-    cuda::mse_rows(ctx(), rows, preds, targets, B);
+    cuda::mse_rows(c, rows, preds, targets, B);
     return mean_of(rows, B);
   }
   void mse_backward(float* dpreds, const float* preds, const float* targets, int B, float dloss) override {
@@ -288,10 +293,11 @@ class CudaBackend final : public Backend {
   }
   void adafactor_update(float* p, const float* g, float* row, float* col, float* v, float* m, int rows, int cols,
                         const AdafactorHyper& h) override {
+    const Ctx& c = ctx();
     Pieces lay;
     const size_t at_sums = lay.add(3 * sizeof(double)), at_upd = lay.add((size_t)rows * cols * 4);
     char* ws = work_.get(lay.total());
-    adafactor(ctx(), p, g, row, col, v, m, reinterpret_cast<float*>(ws + at_upd), reinterpret_cast<double*>(ws + at_sums), rows, cols, h);
+    adafactor(c, p, g, row, col, v, m, reinterpret_cast<float*>(ws + at_upd), reinterpret_cast<double*>(ws + at_sums), rows, cols, h);
   }
   void sgd_update(float* p, const float* g, float* buf, long n, const SgdHyper& h) override { sgd(ctx(), p, g, buf, n, h); }
   float clip_grad_norm(float* const* grads, const long* sizes, int count, float max_norm) override {

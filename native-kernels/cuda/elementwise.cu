@@ -10,11 +10,11 @@ namespace {
 #define TBW_GRID_LOOP(i, n) for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < (n); i += (long)gridDim.x * blockDim.x)
 
 __global__ void gelu_fwd(float* out, const float* inp, long n) {
-  TBW_GRID_LOOP(i, n) { const float x = inp[i]; out[i] = 0.5f * x * (1.f + erff(x * 0.70710678118654752f)); }
+  TBW_GRID_LOOP(i, n) { const float x = inp[i]; out[i] = 0.5f * x * erfcf(-x * 0.70710678118654752f); }  // erfc: no cancellation for x << 0
 }
 __global__ void gelu_bwd(float* dinp, const float* inp, const float* dout, long n) {
   TBW_GRID_LOOP(i, n) {
-    const float x = inp[i], cdf = 0.5f * (1.f + erff(x * 0.70710678118654752f));
+    const float x = inp[i], cdf = 0.5f * erfcf(-x * 0.70710678118654752f);
     dinp[i] += dout[i] * (cdf + x * 0.3989422804014327f * expf(-0.5f * x * x));
   }
 }

@@ -4,6 +4,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
+
 #include "common.cuh"
 #include "kernels.cuh"
 
@@ -121,10 +123,7 @@ void to_half(const Ctx& c, uint16_t* out, const float* inp, long n, bool bf16) {
 void gemm(const Ctx& c, bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
           float beta, float* C, int ldc, const float* bias, int batch, long long sA, long long sB, long long sC) {
   if (M <= 0 || N <= 0 || batch <= 0) return;
-  if (K <= 0) {  // an empty sum: C = beta·C (+ bias)
-    if (beta == 0.f)
-      for (int z = 0; z < batch; z++) TBW_CUDA_CHECK(cudaMemset2DAsync(C + z * sC, (size_t)ldc * 4, 0, (size_t)N * 4, M, c.stream));
-  } else if (c.blas) {
+  if (c.blas && K > 0) {  // K <= 0 (C = beta·C + bias) is left to the SIMT kernel
     // Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ: swap the operands.
     check_blas(c.blas->set_stream(c.handle, c.stream), "set stream");
     const int opA = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opB = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -145,14 +144,17 @@ void gemm(const Ctx& c, bool ta, bool tb, int M, int N, int K, float alpha, cons
                  "SgemmStridedBatched");
     }
   } else {
-    dim3 grid((N + BN - 1) / BN, (M + BM - 1) / BM, batch);
-    gemm_simt<<<grid, 256, 0, c.stream>>>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, sA, sB, sC);
-    TBW_CUDA_LAUNCHED("gemm_simt");
+    for (int z0 = 0; z0 < batch; z0 += 65535) {  // gridDim.z is at most 65535
+      dim3 grid((N + BN - 1) / BN, (M + BM - 1) / BM, std::min(65535, batch - z0));
+      gemm_simt<<<grid, 256, 0, c.stream>>>(ta, tb, M, N, K, alpha, A + z0 * sA, lda, B + z0 * sB, ldb, beta, C + z0 * sC, ldc, bias,
+                                            sA, sB, sC);
+      TBW_CUDA_LAUNCHED("gemm_simt");
+    }
     return;  // the SIMT kernel adds the bias itself
   }
-  if (bias) {
-    dim3 grid(grid_for((long)M * N, 256), 1, batch);
-    add_bias<<<grid, 256, 0, c.stream>>>(C, bias, M, N, ldc, sC);
+  for (int z0 = 0; bias && z0 < batch; z0 += 65535) {
+    dim3 grid(grid_for((long)M * N, 256), 1, std::min(65535, batch - z0));
+    add_bias<<<grid, 256, 0, c.stream>>>(C + z0 * sC, bias, M, N, ldc, sC);
     TBW_CUDA_LAUNCHED("add_bias");
   }
 }

@@ -120,6 +120,7 @@ void layernorm_forward(const Ctx& c, float* out, float* mean, float* rstd, const
 void layernorm_backward(const Ctx& c, float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
                         const float* mean, const float* rstd, int N, int C) {
   if (N <= 0) return;
+  if (C <= 0) return;
   ln_bwd_inp<<<blocks_for(N, 8), 256, 0, c.stream>>>(dinp, dout, inp, w, mean, rstd, N, C);
   TBW_CUDA_LAUNCHED("ln_bwd_inp");
   const int rows = 256;
@@ -149,7 +150,7 @@ void crossentropy_forward(const Ctx& c, float* probs, float* row_loss, const flo
   TBW_CUDA_LAUNCHED("ce_fwd");
 }
 void crossentropy_backward(const Ctx& c, float* dlogits, const float* probs, const int32_t* labels, int B, int NC, float dloss) {
-  if (B <= 0) return;
+  if (B <= 0 || NC <= 0) return;
   ce_bwd<<<blocks_for((long)B * NC, 128), 128, 0, c.stream>>>(dlogits, probs, labels, B, NC, dloss);
   TBW_CUDA_LAUNCHED("ce_bwd");
 }

@@ -4,6 +4,7 @@
 // a call no longer uses are freed at its end, so a changing model does not leak device memory.
 #pragma once
 #include <cstring>
+#include <functional>
 #include <unordered_map>
 #include <vector>
 
@@ -19,7 +20,7 @@ class DeviceMirror {
   void begin(tbw::Backend& be) {
     if (be_ != &be) clear();
     be_ = &be;
-    for (auto& [host, buf] : bufs_) buf.used = false;
+    for (auto& [key, buf] : bufs_) buf.used = false;
     outputs_.clear();
   }
   // The device copy of `bytes` at host (null stays null), uploaded now.
@@ -49,9 +50,17 @@ class DeviceMirror {
 
  private:
   struct Buf {
-    void* dev;
+    void* dev = nullptr;
+    bool used = false;
+  };
+  // By address and size: two views starting at one address get two buffers.
+  struct Key {
+    const void* host;
     size_t bytes;
-    bool used;
+    bool operator==(const Key& o) const { return host == o.host && bytes == o.bytes; }
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return std::hash<const void*>()(k.host) ^ (k.bytes * 0x9E3779B97F4A7C15ull); }
   };
   struct Output {
     void* host;
@@ -59,21 +68,20 @@ class DeviceMirror {
     size_t bytes;
   };
   void* copy(const void* host, size_t bytes) {
-    Buf& b = bufs_[host];
-    if (b.dev && b.bytes != bytes) be_->release(b.dev), b.dev = nullptr;
-    if (!b.dev) b.dev = be_->alloc(bytes), b.bytes = bytes;
+    Buf& b = bufs_[Key{host, bytes}];
+    if (!b.dev) b.dev = be_->alloc(bytes);
     b.used = true;
     be_->upload(b.dev, host, bytes);
     return b.dev;
   }
   void clear() {
     if (be_)
-      for (auto& [host, buf] : bufs_) be_->release(buf.dev);
+      for (auto& [key, buf] : bufs_) be_->release(buf.dev);
     bufs_.clear();
   }
 
   tbw::Backend* be_ = nullptr;
-  std::unordered_map<const void*, Buf> bufs_;
+  std::unordered_map<Key, Buf, KeyHash> bufs_;
   std::vector<Output> outputs_;
 };
 

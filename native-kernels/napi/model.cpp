@@ -5,10 +5,11 @@
 #include <napi.h>
 
 #include <memory>
+#include <utility>
 
 #include "args.h"
-#include "quant_args.h"
 #include "device_mirror.h"
+#include "quant_args.h"
 #include "tbw/bert_model.h"
 #include "tbw/cuda.h"
 
@@ -41,23 +42,24 @@ float* array_item(const Napi::Env& env, const Napi::Array& arr, uint32_t i, size
 
 struct Cache {
   tbw::Backend* be = nullptr;
-  int B = 0, T = 0, layers = 0, C = 0, FF = 0, labels = 0, lora = 0;
+  int B = 0, T = 0, layers = 0, C = 0, NH = 0, FF = 0, labels = 0, lora = 0;
   bool flash = true, quantized = false;
   std::unique_ptr<tbw::BertModelActs> acts;
 };
 Cache g_cache;
 DeviceMirror g_mirror;
 
-// A CPU variant ("ref", "scalar", "avx2", "avx512") or a GPU ("cuda", "cuda:N", "cuda:N:bf16").
+// A CPU variant ("ref", "scalar", "avx2", "avx512") or a GPU ("cuda", "cuda:N", "cuda:N:bf16|fp16").
 tbw::Backend* step_backend(const Napi::Env& env, const std::string& name) {
   if (name.rfind("cuda", 0) == 0) {
     int device = 0;
     auto precision = tbw::CudaPrecision::Fp32;
     std::string rest = name.substr(4);
-    if (rest.size() > 5 && rest.compare(rest.size() - 5, 5, ":bf16") == 0) precision = tbw::CudaPrecision::Bf16, rest.resize(rest.size() - 5);
+    for (auto [suffix, prec] : {std::pair{":bf16", tbw::CudaPrecision::Bf16}, std::pair{":fp16", tbw::CudaPrecision::Fp16}})
+      if (rest.size() > 5 && rest.compare(rest.size() - 5, 5, suffix) == 0) precision = prec, rest.resize(rest.size() - 5);
     if (!rest.empty()) {
       if (rest[0] != ':' || rest.size() < 2 || rest.find_first_not_of("0123456789", 1) != std::string::npos)
-        throw Napi::RangeError::New(env, "backend '" + name + "': a GPU is cuda, cuda:N or cuda:N:bf16");
+        throw Napi::RangeError::New(env, "backend '" + name + "': a GPU is cuda, cuda:N, cuda:N:bf16 or cuda:N:fp16");
       device = std::stoi(rest.substr(1));
     }
     std::string why;
@@ -247,11 +249,11 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
   c.quantized = quant;
 
   Cache& k = g_cache;
-  if (!k.acts || k.be != be || k.B != B || k.T != T || k.layers != c.layers || k.C != c.C || k.FF != c.FF || k.labels != c.labels ||
+  if (!k.acts || k.be != be || k.B != B || k.T != T || k.layers != c.layers || k.C != c.C || k.NH != c.NH || k.FF != c.FF || k.labels != c.labels ||
       k.lora != c.lora_r || k.flash != c.flash || k.quantized != c.quantized) {
     k.acts.reset();
     k.acts = std::make_unique<tbw::BertModelActs>(*be, c, B, T);
-    k.be = be, k.B = B, k.T = T, k.layers = c.layers, k.C = c.C, k.FF = c.FF, k.labels = c.labels, k.lora = c.lora_r;
+    k.be = be, k.B = B, k.T = T, k.layers = c.layers, k.C = c.C, k.NH = c.NH, k.FF = c.FF, k.labels = c.labels, k.lora = c.lora_r;
     k.flash = c.flash, k.quantized = c.quantized;
   }
   // A caller that promises its fp32 weights stay as they are (inference) passes a token.

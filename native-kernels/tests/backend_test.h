@@ -47,12 +47,13 @@ bool same(const char* what, const DevBuf<T>& got, const DevBuf<T>& want, double 
 
 // The CUDA backend of every GPU ($TBW_TEST_GPUS=0 limits it to cuda:0), or one printed skip
 // saying why there is none (not compiled, no driver, no GPU).
-inline std::vector<tbw::Backend*> cuda_backends_or_skip(const std::string& test) {
+inline std::vector<tbw::Backend*> cuda_backends_or_skip(const std::string& test,
+                                                       tbw::CudaPrecision precision = tbw::CudaPrecision::Fp32) {
   std::vector<tbw::Backend*> out;
   const tbw::CudaStatus& st = tbw::cuda_status();
   for (const tbw::GpuInfo& g : st.gpus) {
     std::string why;
-    if (tbw::Backend* be = tbw::cuda_backend(g.index, &why)) out.push_back(be);
+    if (tbw::Backend* be = tbw::cuda_backend(g.index, &why, precision)) out.push_back(be);
     else skip(test + "[cuda:" + std::to_string(g.index) + "]", why);
     if (const char* only = std::getenv("TBW_TEST_GPUS"); only && std::string(only) == "0") break;
   }

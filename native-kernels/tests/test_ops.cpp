@@ -16,7 +16,8 @@ static Vec rnd(size_t n, unsigned seed, float lo = -1.f, float hi = 1.f) { retur
 // GEMM-based ops: fp32 FMA sums vs double-accumulated reference, error grows like sqrt(K).
 static double gemm_atol(int K) { return 3e-6 * std::sqrt((double)K) + 1e-6; }
 
-static bool check_matmul(Backend& be, int N, int C, int OC) {
+// tol scales the tolerances: 1 for fp32 backends; bf16 GEMM inputs keep 8 bits of mantissa.
+static bool check_matmul(Backend& be, int N, int C, int OC, double tol = 1) {
   Backend& rb = th::ref_backend();
   Vec x = rnd((size_t)N * C, N + C), w = rnd((size_t)OC * C, OC), b = rnd(OC, 3), dout = rnd((size_t)N * OC, 4);
   Vec dx0 = rnd((size_t)N * C, 5), dw0 = rnd((size_t)OC * C, 6), db0 = rnd(OC, 7);  // backward accumulates
@@ -29,8 +30,8 @@ static bool check_matmul(Backend& be, int N, int C, int OC) {
   DevBuf<float> o2(rb, (size_t)N * OC), dx2(rb, dx0), dw2(rb, dw0), db2(rb, db0);
   run(be, o1, dx1, dw1, db1);
   run(rb, o2, dx2, dw2, db2);
-  return th::same("out", o1, o2, 1e-5, gemm_atol(C)) && th::same("dinp", dx1, dx2, 1e-5, gemm_atol(OC)) &&
-         th::same("dweight", dw1, dw2, 1e-5, gemm_atol(N)) && th::same("dbias", db1, db2, 1e-5, gemm_atol(N));
+  return th::same("out", o1, o2, 1e-5 * tol, gemm_atol(C) * tol) && th::same("dinp", dx1, dx2, 1e-5 * tol, gemm_atol(OC) * tol) &&
+         th::same("dweight", dw1, dw2, 1e-5 * tol, gemm_atol(N) * tol) && th::same("dbias", db1, db2, 1e-5, gemm_atol(N));
 }
 
 static bool check_lora(Backend& be, int N, int C, int OC, int r, float p) {
@@ -270,5 +271,12 @@ int main() {
     th::report(tag + "cross-entropy, mse", check_losses(*be, 32, 2) && check_losses(*be, 5, 3));
     th::report(tag + "adamw, adafactor, sgd (3 steps), clip_grad_norm", check_optimizers(*be));
   }
+  // Mixed precision on the GPU: bf16/fp16 GEMM inputs, fp32 accumulation. Declared tolerance:
+  // relative rounding of an input is 2^-9 (bf16) or 2^-11 (fp16), so errors grow like that
+  // times sqrt(K) times the values' scale, bounded here by tol = 2000 × the fp32 tolerances.
+  for (auto [prec, tol] : {std::pair{CudaPrecision::Bf16, 2000.0}, std::pair{CudaPrecision::Fp16, 300.0}})
+    for (Backend* be : th::cuda_backends_or_skip(prec == CudaPrecision::Bf16 ? "ops bf16" : "ops fp16", prec))
+      th::report(std::string("[") + be->name() + "] matmul fwd/bwd with half-precision inputs",
+                 check_matmul(*be, 256, 312, 1200, tol) && check_matmul(*be, 14, 100, 37, tol) && check_matmul(*be, 64, 3072, 768, tol));
   return th::finish("test_ops");
 }
