@@ -89,8 +89,8 @@ void bert_model_backward(Backend& be, const BertModelConfig& c, const BertModelP
   float* dlogits = take((size_t)B * c.labels);
   float *dummy_w = take(C), *dummy_b = take(C);  // layernorm gradients of a frozen embedding LayerNorm
 
-  if (targets) be.mse_backward(dlogits, a.logits, targets, B, 1.f);
-  else be.crossentropy_backward(dlogits, a.probs, labels, B, c.labels, 1.f);
+  if (targets) be.mse_backward(dlogits, a.logits, targets, B, c.loss_scale);
+  else be.crossentropy_backward(dlogits, a.probs, labels, B, c.labels, c.loss_scale);
   be.matmul_backward(dpooled, g.cls_w, g.cls_b, dlogits, a.pooled, p.cls_w, B, C, c.labels);
   be.tanh_backward(dpool_pre, a.pooled, dpooled, (long)B * C);
   be.matmul_backward(dcls, g.pool_w, g.pool_b, dpool_pre, a.cls, p.pool_w, B, C, C);

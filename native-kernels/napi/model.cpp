@@ -93,6 +93,7 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
   c.hidden_dropout = (float)num(o, "hiddenDropout", 0);
   c.attn_dropout = (float)num(o, "attentionDropout", 0);
   c.seed = (uint64_t)num(o, "seed", 0);
+  c.loss_scale = (float)num(o, "lossScale", 1);
   const Napi::Value fa = o.Get("flashAttention");
   c.flash = fa.IsBoolean() ? fa.As<Napi::Boolean>().Value() : true;
   const int B = integer(info, 8, "B"), T = integer(info, 9, "T");

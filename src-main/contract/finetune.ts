@@ -49,6 +49,8 @@ export const FinetuneParams = z
     attentionDropout: z.number().min(0).max(0.9).optional(),
     threads: z.number().int().min(1).max(1024).optional(), // kernel threads of this job (sweeps running trials side by side)
     device: Device, // cpu, or cuda:N (the GPU runs the model step; the optimizer stays on the CPU)
+    // GEMM inputs on a GPU (fp32 accumulation and master weights); fp16 adds dynamic loss scaling. The CPU computes in fp32.
+    precision: z.enum(['fp32', 'bf16', 'fp16']).default('fp32'),
     limitTrain: z.number().int().min(1).optional(), // use only the first N training examples (quick runs)
     limitEval: z.number().int().min(1).optional(),
     resumeFrom: path.optional(), // a checkpoint-<step> folder of an earlier run

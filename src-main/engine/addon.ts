@@ -7,7 +7,7 @@ import { packageRoot } from './package-root'
 
 export type KernelVariant = 'ref' | 'scalar' | 'avx2' | 'avx512'
 // What bertStep runs on: a CPU variant, or a GPU (engine/device.ts).
-export type StepBackend = KernelVariant | `cuda:${number}`
+export type StepBackend = KernelVariant | `cuda:${number}` | `cuda:${number}:${'bf16' | 'fp16'}`
 export type AttentionAlgo = 'flash' | 'naive'
 type F32 = Float32Array
 type F32OrNull = Float32Array | null
@@ -29,6 +29,7 @@ export interface BertStepConfig {
   attentionDropout?: number
   seed?: number
   flashAttention?: boolean // default true; false: naive attention (materialized softmax)
+  lossScale?: number // the backward starts from this gradient of the loss (fp16 loss scaling); default 1
   frozenWeights?: number // a token: the fp32 weights will not change while it is passed (inference), so the kernels keep them packed
 }
 

@@ -33,6 +33,12 @@ describe('resolveDevice', () => {
     expect(resolveDevice('cuda', withCuda({ devices: [h100] }))).toEqual({ backend: 'cuda:0', hostBackend: caps.variant, gpu: h100 })
   })
 
+  it('bf16/fp16 GEMM inputs need a GPU with cuBLAS', () => {
+    expect(() => resolveDevice('cpu', caps, 'bf16')).toThrow(/precision bf16 needs a GPU \(--device cuda:N\): the CPU kernels compute in fp32/)
+    expect(() => resolveDevice('cuda:0', withCuda({ devices: [h100], cublasError: 'libcublas was not found' }), 'fp16')).toThrow(/fp16 needs cuBLAS on the GPU: libcublas was not found/)
+    expect(resolveDevice('cuda:0', withCuda({ devices: [h100], cublas: '/usr/local/cuda/lib64/libcublas.so.13' }), 'bf16').backend).toBe('cuda:0:bf16')
+  })
+
   it('on this machine: a GPU the addon found, or the reason there is none', () => {
     if (caps.cuda.devices.length) expect(resolveDevice('cuda:0').backend).toBe('cuda:0')
     else expect(() => resolveDevice('cuda:0')).toThrow(caps.cuda.reason)

@@ -12,9 +12,14 @@ export interface ResolvedDevice {
   gpu: GpuDevice | null
 }
 
-export function resolveDevice(device: string, caps: KernelCapabilities = loadKernels().capabilities()): ResolvedDevice {
+export type Precision = 'fp32' | 'bf16' | 'fp16'
+
+export function resolveDevice(device: string, caps: KernelCapabilities = loadKernels().capabilities(), precision: Precision = 'fp32'): ResolvedDevice {
   const hostBackend = caps.variant as KernelVariant
-  if (device === 'cpu') return { backend: hostBackend, hostBackend, gpu: null }
+  if (device === 'cpu') {
+    if (precision !== 'fp32') throw new Error(`precision ${precision} needs a GPU (--device cuda:N): the CPU kernels compute in fp32`)
+    return { backend: hostBackend, hostBackend, gpu: null }
+  }
   const m = /^cuda(?::(\d+))?$/.exec(device)
   if (!m) throw new Error(`device '${device}' is not 'cpu' or 'cuda:N'`)
   const index = Number(m[1] ?? 0)
@@ -22,7 +27,8 @@ export function resolveDevice(device: string, caps: KernelCapabilities = loadKer
   if (!cuda.compiled || cuda.devices.length === 0) throw new Error(`device ${device} cannot be used: ${cuda.reason}. Use --device cpu.`)
   const gpu = cuda.devices.find((d) => d.index === index)
   if (!gpu) throw new Error(`device ${device} does not exist: this machine has ${cuda.devices.length} GPU(s): ${cuda.devices.map((d) => `${d.id} (${d.name})`).join(', ')}`)
-  return { backend: `cuda:${index}`, hostBackend, gpu }
+  if (precision !== 'fp32' && !cuda.cublas) throw new Error(`precision ${precision} needs cuBLAS on the GPU: ${cuda.cublasError}`)
+  return { backend: precision === 'fp32' ? `cuda:${index}` : `cuda:${index}:${precision}`, hostBackend, gpu }
 }
 
 export interface StepShape {

@@ -42,6 +42,7 @@ export function trainSettings(p: FinetuneParams): TrainSettings {
     seed: p.seed,
     hiddenDropout: p.hiddenDropout,
     attentionDropout: p.attentionDropout,
+    precision: p.precision,
   }
 }
 
@@ -68,7 +69,7 @@ export async function runFinetune(ctx: JobContext, p: FinetuneParams): Promise<R
   const tok = WordPieceTokenizer.fromModelDir(p.model)
   const { folder, train, evalSplit } = await loadTaskSplits(p, ctx.dataDir)
   for (const s of [train, evalSplit]) if (s.problems.length) ctx.log(`${s.file}: ${s.problems.length} rows not used (first: ${s.where} ${s.problems[0].line}: ${s.problems[0].reason})`, 'warn')
-  const device = resolveDevice(p.device) // says why, before any work, when the GPU cannot be used
+  const device = resolveDevice(p.device, undefined, p.precision) // says why, before any work, when the GPU cannot be used
   const trainer = new Trainer(ck, tok, train, evalSplit, trainSettings(p), spec.metrics, ctx.runDir, p.model, device.backend)
   if (device.gpu) {
     const c = ck.config

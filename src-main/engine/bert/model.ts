@@ -109,6 +109,7 @@ export class BertClassifier {
       attentionDropout?: number
       seed?: number
       attention?: 'flash' | 'naive'
+      lossScale?: number // multiplies the loss's gradient (fp16 loss scaling); gradients come out scaled by it
     },
   ) {
     if (!batch.labels && !batch.targets) throw new Error('trainStep needs labels or targets')
@@ -123,6 +124,7 @@ export class BertClassifier {
       seed: opts.seed ?? 0,
       flashAttention: opts.attention !== 'naive',
       frozenWeights: 0,
+      lossScale: opts.lossScale ?? 1,
     }
     const loss = this.call(batch, cfg, grads, this.loraGrads, logits)
     return { loss, logits }

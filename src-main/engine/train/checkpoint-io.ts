@@ -6,6 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { readSafetensors, writeSafetensors } from '../bert/safetensors'
+import type { LossScalerState } from './loss-scaler'
 import type { Optimizer, TrainableTensor } from './optimizer'
 
 export interface TrainerState {
@@ -14,6 +15,7 @@ export interface TrainerState {
   evals: { step: number; loss: number; metrics: Record<string, number> }[]
   sinceBest: number
   modelDir: string
+  lossScaler?: LossScalerState // fp16 runs: the dynamic loss scale, for exact resume
 }
 
 export const checkpointDir = (outputDir: string, step: number) => path.join(outputDir, `checkpoint-${step}`)

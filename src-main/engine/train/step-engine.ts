@@ -4,25 +4,28 @@
 // feeds it batches; the PyTorch fixture test feeds it a fixed batch.
 import { loadKernels } from '../addon'
 import type { Batch, BertClassifier } from '../bert/model'
+import { LossScaler } from './loss-scaler'
 import { Optimizer, type TrainableTensor } from './optimizer'
 import { lrMultiplier } from './schedule'
 import type { TrainSettings } from './trainer'
 
 export type StepSettings = Pick<
   TrainSettings,
-  'method' | 'trainPooler' | 'optimizer' | 'lr' | 'scheduler' | 'maxGradNorm' | 'attention' | 'hiddenDropout' | 'attentionDropout'
+  'method' | 'trainPooler' | 'optimizer' | 'lr' | 'scheduler' | 'maxGradNorm' | 'attention' | 'hiddenDropout' | 'attentionDropout' | 'precision'
 >
 
 export interface StepResult {
   loss: number // mean over the micro-batches; the first non-finite one ends the step
   gradNorm: number
   lr: number
+  skipped?: boolean // fp16: the gradients overflowed, so no update was made (the loss scale was halved)
 }
 
 const POOLER = new Set(['bert.pooler.dense.weight', 'bert.pooler.dense.bias'])
 
 export class StepEngine {
   readonly optimizer: Optimizer
+  readonly scaler: LossScaler | null // fp16 GEMM inputs only
   private readonly grads: Float32Array[]
 
   constructor(
@@ -34,6 +37,7 @@ export class StepEngine {
   ) {
     this.optimizer = new Optimizer(s.optimizer, model.hostBackend)
     this.grads = tensors.map((t) => t.grad)
+    this.scaler = s.precision === 'fp16' ? new LossScaler() : null
   }
 
   // Optimizer step `step` (1-based) over these micro-batches, with their dropout seeds.
@@ -51,13 +55,18 @@ export class StepEngine {
         attentionDropout: s.attentionDropout ?? this.model.config.attention_probs_dropout_prob,
         seed: seeds[j],
         attention: s.attention,
+        lossScale: this.scaler?.scale,
       })
       if (!Number.isFinite(r.loss)) return { loss: r.loss, gradNorm: NaN, lr: NaN }
       loss += r.loss / batches.length
     }
-    if (batches.length > 1) for (const g of this.grads) for (let i = 0; i < g.length; i++) g[i] /= batches.length
-    const gradNorm = loadKernels().clipGradNorm(this.model.hostBackend, this.grads, s.maxGradNorm)
     const lr = s.lr * lrMultiplier(step - 1, { name: s.scheduler, totalSteps: this.totalSteps, warmupSteps: this.warmupSteps }, s.lr)
+    if (this.scaler) {
+      const finite = this.scaler.unscale(this.grads, this.scaler.scale * batches.length)
+      this.scaler.update(!finite)
+      if (!finite) return { loss, gradNorm: NaN, lr, skipped: true }
+    } else if (batches.length > 1) for (const g of this.grads) for (let i = 0; i < g.length; i++) g[i] /= batches.length
+    const gradNorm = loadKernels().clipGradNorm(this.model.hostBackend, this.grads, s.maxGradNorm)
     this.optimizer.step(this.tensors, lr, step)
     return { loss, gradNorm, lr }
   }

@@ -46,6 +46,7 @@ export interface TrainSettings {
   // Dropout overrides (default: the model config's hidden_dropout_prob / attention_probs_dropout_prob)
   hiddenDropout?: number
   attentionDropout?: number
+  precision?: 'fp32' | 'bf16' | 'fp16' // GEMM inputs on a GPU; fp16 adds dynamic loss scaling
 }
 
 export interface TrainCallbacks {
@@ -218,12 +219,14 @@ export class Trainer {
     let state: TrainerState = { step: 0, best: null, evals: [], sinceBest: 0, modelDir: this.modelDir }
     if (resumeFrom) {
       state = readTrainerCheckpoint(resumeFrom, this.tensors, this.engine.optimizer)
+      if (state.lossScaler && this.engine.scaler) this.engine.scaler.restore(state.lossScaler)
       cb.log(`resumed from ${resumeFrom} at step ${state.step}`)
     }
     let lastCheckpoint: string | null = resumeFrom ?? null
     const saved: string[] = resumeFrom ? [resumeFrom] : []
     const save = (step: number) => {
-      const dir = writeTrainerCheckpoint(this.outputDir, step, { ...state, step }, this.tensors, this.engine.optimizer, s)
+      const scaler = this.engine.scaler ? { lossScaler: this.engine.scaler.state() } : {}
+      const dir = writeTrainerCheckpoint(this.outputDir, step, { ...state, step, ...scaler }, this.tensors, this.engine.optimizer, s)
       lastCheckpoint = dir
       saved.push(dir)
       cb.checkpointSaved?.(dir, step)
@@ -275,7 +278,9 @@ export class Trainer {
       state.step = step
       cb.metric('train/loss', step, loss)
       cb.metric('train/lr', step, lr)
-      cb.metric('train/grad_norm', step, gradNorm)
+      if (r.skipped) cb.log(`step ${step}: fp16 gradients overflowed; update skipped, loss scale now ${this.engine.scaler?.scale}`)
+      else cb.metric('train/grad_norm', step, gradNorm)
+      if (this.engine.scaler) cb.metric('train/loss_scale', step, this.engine.scaler.scale)
       cb.metric('train/epoch', step, (step * s.gradAccum) / this.batchesPerEpoch)
       const done = step === this.totalSteps
       let improved = false

@@ -41,6 +41,7 @@ const HELP: Record<string, string> = {
   earlyStoppingPatience: 'stop after N evaluations without a better metric (0: off)',
   maxLength: 'truncate pairs to this many tokens',
   attention: 'flash or naive attention',
+  precision: 'GEMM inputs on a GPU: fp32, bf16, or fp16 with dynamic loss scaling (fp32 accumulation and master weights either way)',
   device: 'cpu, or a GPU as cuda:N (`tbw doctor` lists them): the model step runs there, the optimizer on the CPU',
   bucketing: 'length bucketing of batches',
   seed: 'seed for data order, dropout and new weights',

@@ -160,6 +160,7 @@ export function FinetunePage() {
           <NumberField k="maxLength" label="Max length" step="1" />
           <SelectField k="attention" label="Attention" options={['flash', 'naive']} />
           <DeviceField />
+          <SelectField k="precision" label="Precision (GPU)" options={['fp32', 'bf16', 'fp16']} />
           <NumberField k="seed" label="Seed" step="1" />
           <NumberField k="limitTrain" label="Use first N train examples" step="1" />
           <NumberField k="limitEval" label="Use first N eval examples" step="1" />
