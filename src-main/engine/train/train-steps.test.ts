@@ -5,17 +5,20 @@
 import { describe, expect, it } from 'vitest'
 import { fixtureBatch, fixtureConfig, fixtureLora, fixtureParams } from '../../../test-support/bert-fixture'
 import { loadFixture } from '../../../test-support/fixtures'
-import { loadKernels, type KernelVariant } from '../addon'
+import { loadKernels, type StepBackend } from '../addon'
 import type { LoadedCheckpoint } from '../bert/checkpoint'
 import { StepEngine } from './step-engine'
 import { buildModel, type TrainSettings } from './trainer'
 
 const REL_TOL = 1e-4
 const fx = loadFixture('train_steps.bin')
-const backends = ['ref', ...loadKernels().capabilities().variants] as KernelVariant[]
+const caps = loadKernels().capabilities()
+// Every CPU variant, and every GPU (its step on the device, the optimizer on the CPU).
+const backends = ['ref', ...caps.variants, ...caps.cuda.devices.map((d) => d.id)] as StepBackend[]
+
 const checkpoint = (): LoadedCheckpoint => ({ config: fixtureConfig, weightsFile: '(fixture)', params: fixtureParams(), newlyInitialized: [], unused: [], metadata: {}, quant: null })
 
-function run(backend: KernelVariant, s: Pick<TrainSettings, 'method' | 'optimizer' | 'lr' | 'scheduler'>): number[] {
+function run(backend: StepBackend, s: Pick<TrainSettings, 'method' | 'optimizer' | 'lr' | 'scheduler'>): number[] {
   const settings = { ...s, lora: { r: 4, alpha: 8, dropout: 0, targets: ['query', 'key', 'value'] as const, rslora: false }, trainPooler: false, seed: 1 }
   const { model, tensors } = buildModel(checkpoint(), { ...settings, lora: { ...settings.lora, targets: [...settings.lora.targets] } }, 2, backend)
   // The fixture's A and B (6 per layer: q/k/v) into the native slots (12 per layer), not a fresh init.
@@ -40,3 +43,5 @@ describe.each(backends)('ten optimizer steps vs PyTorch [%s]', (backend) => {
     expect(want[9]).toBeLessThan(want[0])
   })
 })
+
+if (!caps.cuda.devices.length) it.skip(`ten optimizer steps vs PyTorch on a GPU (no GPU: ${caps.cuda.reason})`, () => {})
