@@ -22,6 +22,7 @@ namespace {
 struct Loaded {
   CudaStatus status;
   tbw_cuda_backend_fn create = nullptr;
+  tbw_cuda_free_bytes_fn free_bytes = nullptr;
 };
 
 #if TBW_HAVE_DLOPEN
@@ -75,7 +76,8 @@ Loaded load() {
   auto abi = reinterpret_cast<tbw_cuda_abi_version_fn>(dlsym(lib, "tbw_cuda_abi_version"));
   auto query = reinterpret_cast<tbw_cuda_query_fn>(dlsym(lib, "tbw_cuda_query"));
   auto create = reinterpret_cast<tbw_cuda_backend_fn>(dlsym(lib, "tbw_cuda_backend"));
-  if (!abi || !query || !create || abi() != TBW_CUDA_ABI) {
+  auto free_bytes = reinterpret_cast<tbw_cuda_free_bytes_fn>(dlsym(lib, "tbw_cuda_free_bytes"));
+  if (!abi || !query || !create || !free_bytes || abi() != TBW_CUDA_ABI) {
     s.reason = s.library + " is from another version of the workbench (rebuild the native kernels)";
     return out;
   }
@@ -89,11 +91,12 @@ Loaded load() {
   s.cublas_error = info->cublas_error;
   for (int i = 0; i < info->device_count && i < TBW_CUDA_MAX_GPUS; i++) {
     const TbwGpuInfo& g = info->gpus[i];
-    s.gpus.push_back({i, g.name, (size_t)g.total_bytes, (size_t)g.free_bytes, g.cc_major, g.cc_minor, g.multiprocessors});
+    s.gpus.push_back({i, g.name, (size_t)g.total_bytes, g.cc_major, g.cc_minor, g.multiprocessors});
   }
   delete info;
   if (s.gpus.empty() && s.reason.empty()) s.reason = "no CUDA GPU found";
   out.create = create;
+  out.free_bytes = free_bytes;
   return out;  // the library stays loaded for the life of the process
 #endif
 }
@@ -106,6 +109,13 @@ const Loaded& loaded() {
 }  // namespace
 
 const CudaStatus& cuda_status() { return loaded().status; }
+
+long long cuda_free_bytes(int device) {
+  const Loaded& l = loaded();
+  uint64_t bytes = 0;
+  if (!l.free_bytes || device < 0 || device >= (int)l.status.gpus.size() || l.free_bytes(device, &bytes) != 0) return -1;
+  return (long long)bytes;
+}
 
 Backend* cuda_backend(int device, std::string* why, CudaPrecision precision) {
   const Loaded& l = loaded();

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#define TBW_CUDA_ABI 1
+#define TBW_CUDA_ABI 2
 #define TBW_CUDA_EXPORT __attribute__((visibility("default")))  // the library hides everything else
 #define TBW_CUDA_MAX_GPUS 16
 
@@ -17,7 +17,7 @@ extern "C" {
 
 struct TbwGpuInfo {
   char name[256];
-  uint64_t total_bytes, free_bytes;
+  uint64_t total_bytes;
   int cc_major, cc_minor, multiprocessors;
 };
 
@@ -32,12 +32,17 @@ struct TbwCudaInfo {
 };
 
 typedef int (*tbw_cuda_abi_version_fn)();
+// The GPUs and their properties; creates no CUDA context (free memory needs one: see below).
 typedef void (*tbw_cuda_query_fn)(TbwCudaInfo* out);
+// Free memory of one GPU; creates that GPU's context (hundreds of MB), so only for the GPU a
+// job is about to use, or when a person asks (tbw doctor). Returns 0 on success.
+typedef int (*tbw_cuda_free_bytes_fn)(int device, uint64_t* free_bytes);
 // A backend on GPU `device` (owned by the library), or null with the reason in err.
 // precision: 0 fp32, 1 bf16 GEMM inputs, 2 fp16 GEMM inputs (fp32 accumulation and master weights).
 typedef tbw::Backend* (*tbw_cuda_backend_fn)(int device, int precision, char* err, size_t errlen);
 
 TBW_CUDA_EXPORT int tbw_cuda_abi_version();
 TBW_CUDA_EXPORT void tbw_cuda_query(TbwCudaInfo* out);
+TBW_CUDA_EXPORT int tbw_cuda_free_bytes(int device, uint64_t* free_bytes);
 TBW_CUDA_EXPORT tbw::Backend* tbw_cuda_backend(int device, int precision, char* err, size_t errlen);
 }

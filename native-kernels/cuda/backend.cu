@@ -381,11 +381,19 @@ void tbw_cuda_query(TbwCudaInfo* out) {
     std::snprintf(g.name, sizeof g.name, "%s", prop.name);
     g.total_bytes = prop.totalGlobalMem;
     g.cc_major = prop.major, g.cc_minor = prop.minor, g.multiprocessors = prop.multiProcessorCount;
-    size_t free_b = 0, total_b = 0;
-    if (cudaSetDevice(i) == cudaSuccess && cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) g.free_bytes = free_b;
   }
   if (const tbw::cuda::Cublas* b = tbw::cuda::cublas()) std::snprintf(out->cublas, sizeof out->cublas, "%s", b->path.c_str());
   else std::snprintf(out->cublas_error, sizeof out->cublas_error, "%s", tbw::cuda::cublas_error().c_str());
+}
+
+int tbw_cuda_free_bytes(int device, uint64_t* free_bytes) {
+  size_t free_b = 0, total_b = 0;
+  if (cudaSetDevice(device) != cudaSuccess || cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) {
+    cudaGetLastError();
+    return 1;
+  }
+  *free_bytes = free_b;
+  return 0;
 }
 
 tbw::Backend* tbw_cuda_backend(int device, int precision, char* err, size_t errlen) {

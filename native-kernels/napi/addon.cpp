@@ -45,7 +45,6 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
     d.Set("id", "cuda:" + std::to_string(g.index));
     d.Set("name", g.name);
     d.Set("totalBytes", (double)g.total_bytes);
-    d.Set("freeBytes", (double)g.free_bytes);
     d.Set("computeCapability", std::to_string(g.cc_major) + "." + std::to_string(g.cc_minor));
     d.Set("multiprocessors", g.multiprocessors);
     devices.Set(devices.Length(), d);
@@ -100,11 +99,20 @@ Napi::Value Dot(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, tbw::dot(v, fa.Data(), fb.Data(), fa.ElementLength()));
 }
 
+// cudaFreeBytes(index) -> number | null: free memory of one GPU (creates its CUDA context).
+Napi::Value CudaFreeBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "cudaFreeBytes(index): index must be a number");
+  const long long bytes = tbw::cuda_free_bytes(info[0].As<Napi::Number>().Int32Value());
+  return bytes < 0 ? env.Null() : Napi::Number::New(env, (double)bytes);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   g_features = tbw::detect_cpu_features();
   g_variant = tbw::choose_variant(g_features, &g_variant_reason);
   exports.Set("capabilities", Napi::Function::New(env, Capabilities));
   exports.Set("dot", Napi::Function::New(env, Dot));
+  exports.Set("cudaFreeBytes", Napi::Function::New(env, CudaFreeBytes));
   register_kernel_bindings(env, exports);
   register_model_bindings(env, exports);
   register_optim_bindings(env, exports);

@@ -28,7 +28,7 @@ export interface GpuDevice {
   id: string // "cuda:N", what --device takes
   name: string
   totalBytes: number
-  freeBytes: number
+  freeBytes?: number // only where asked (tbw doctor, a job's own GPU): reading it creates a CUDA context on that GPU
   computeCapability: string // "9.0"
   multiprocessors: number
 }

@@ -97,6 +97,8 @@ export interface SgdHyper {
 // The native surface (napi/addon.cpp, napi/kernels.cpp). Backward calls accumulate into gradients.
 export interface NativeKernels {
   capabilities(): KernelCapabilities
+  // Free memory of one GPU, null when unknown; creates that GPU's CUDA context (hundreds of MB).
+  cudaFreeBytes(index: number): number | null
   dot(a: F32, b: F32, variant?: KernelVariant): number
   matmulForward(backend: KernelVariant, out: F32, inp: F32, weight: F32, bias: F32OrNull, N: number, C: number, OC: number): void
   matmulBackward(

@@ -65,13 +65,15 @@ export function gpuStepBytes(
 // What the CUDA runtime and cuBLAS take before the first tensor (context, kernels, handles).
 export const GPU_CONTEXT_BYTES = 600 * 2 ** 20
 
-// Throws, with what to change, when the step cannot fit in the GPU's free memory.
-export function checkGpuMemory(gpu: GpuDevice, bytes: number, what: string): void {
+// Throws, with what to change, when the step cannot fit in the GPU's free memory (read now,
+// from the GPU the job will use). Returns the free bytes, or null when the driver did not say.
+export function checkGpuMemory(gpu: GpuDevice, bytes: number, what: string, free = gpu.freeBytes ?? loadKernels().cudaFreeBytes(gpu.index)): number | null {
+  if (free === null) return null
   const need = bytes + GPU_CONTEXT_BYTES
-  if (need <= gpu.freeBytes) return
+  if (need <= free) return free
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`
   throw new Error(
-    `${what} needs about ${gib(need)} on ${gpu.id} (${gpu.name}), which has ${gib(gpu.freeBytes)} free: use a smaller batch size ` +
+    `${what} needs about ${gib(need)} on ${gpu.id} (${gpu.name}), which has ${gib(free)} free: use a smaller batch size ` +
       '(with gradient accumulation to keep the effective batch), a shorter maximum length, or --device cpu',
   )
 }

@@ -76,8 +76,9 @@ export async function runFinetune(ctx: JobContext, p: FinetuneParams): Promise<R
     const shape = { hidden: c.hidden_size, heads: c.num_attention_heads, intermediate: c.intermediate_size, layers: c.num_hidden_layers, labels: spec.regression ? 1 : spec.labelNames.length, vocab: c.vocab_size, maxPos: c.max_position_embeddings, typeVocab: c.type_vocab_size }
     const opts = { paramElems: trainer.totalParams, gradElems: trainer.trainableParams, loraR: p.method === 'full' ? 0 : p.loraR, flash: p.attention === 'flash', quantized: p.method === 'qlora' }
     const bytes = gpuStepBytes(shape, p.batchSize, p.maxLength, opts)
-    checkGpuMemory(device.gpu, bytes, `fine-tuning at batch ${p.batchSize} and length ${p.maxLength}`)
-    ctx.log(`device ${device.backend}: ${device.gpu.name}; a step needs about ${(bytes / 2 ** 30).toFixed(2)} GiB of its ${(device.gpu.freeBytes / 2 ** 30).toFixed(2)} GiB free (the optimizer runs on the CPU)`)
+    const free = checkGpuMemory(device.gpu, bytes, `fine-tuning at batch ${p.batchSize} and length ${p.maxLength}`)
+    const of = free === null ? ' (its free memory is unknown)' : ` of its ${(free / 2 ** 30).toFixed(2)} GiB free`
+    ctx.log(`device ${device.backend}: ${device.gpu.name}; a step needs about ${(bytes / 2 ** 30).toFixed(2)} GiB${of} (the optimizer runs on the CPU)`)
   }
   ctx.log(`${spec.name} from ${folder.dir}: ${train.examples.length} train, ${evalSplit.examples.length} eval examples`)
   ctx.log(`trainable params: ${trainer.trainableParams.toLocaleString('en-US')} of ${trainer.totalParams.toLocaleString('en-US')} (${p.method})`)

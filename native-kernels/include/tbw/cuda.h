@@ -12,7 +12,7 @@ namespace tbw {
 struct GpuInfo {
   int index = 0;
   std::string name;
-  size_t total_bytes = 0, free_bytes = 0;
+  size_t total_bytes = 0;
   int cc_major = 0, cc_minor = 0, multiprocessors = 0;
 };
 
@@ -32,6 +32,10 @@ const CudaStatus& cuda_status();
 
 // GEMM inputs of a CUDA backend; accumulation, activations and master weights stay fp32.
 enum class CudaPrecision { Fp32 = 0, Bf16 = 1, Fp16 = 2 };
+
+// Free memory of GPU `device`, or -1 when unknown. Creates that GPU's CUDA context (hundreds
+// of MB), so only for the GPU a job will use, or when a person asks (tbw doctor).
+long long cuda_free_bytes(int device);
 
 // The backend of GPU `device` (one per device and precision, kept for the process), or null
 // with *why set.

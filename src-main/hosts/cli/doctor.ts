@@ -11,7 +11,7 @@ function cudaLines(c: CudaCapabilities): string[] {
   const lines = [`  CUDA:            backend ${c.library} (runtime ${cudaVersion(c.runtimeVersion)}, driver ${cudaVersion(c.driverVersion)})`]
   if (c.devices.length === 0) lines.push(`  GPUs:            none: ${c.reason}`)
   for (const d of c.devices)
-    lines.push(`  GPU ${d.id}:       ${d.name}, ${formatBytes(d.totalBytes)} (${formatBytes(d.freeBytes)} free), compute capability ${d.computeCapability}, ${d.multiprocessors} SMs`)
+    lines.push(`  GPU ${d.id}:       ${d.name}, ${formatBytes(d.totalBytes)}${d.freeBytes === undefined ? '' : ` (${formatBytes(d.freeBytes)} free)`}, compute capability ${d.computeCapability}, ${d.multiprocessors} SMs`)
   lines.push(`  cuBLAS:          ${c.cublas ?? `not found, GEMMs use the backend's own kernel: ${c.cublasError}`}`)
   return lines
 }

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander'
 import path from 'node:path'
 import type { AppServices } from '../../services/app-services'
+import { loadKernels } from '../../engine/addon'
 import { initRandomCheckpoint, PRESETS, type Preset } from '../../engine/bert/init-checkpoint'
 import { loadPredictor } from '../../engine/bert/predict'
 import { loadGlue } from '../../engine/data/glue'
@@ -39,6 +40,8 @@ program
   .action((o: { json?: boolean }) =>
     withServices(async (s) => {
       const info = await s.call('system.info')
+      // Free GPU memory only here, where a person asked: reading it creates a context on each GPU.
+      if (!('error' in info.kernels)) for (const d of info.kernels.cuda.devices) d.freeBytes = loadKernels().cudaFreeBytes(d.index) ?? undefined
       if (o.json) printJson(info)
       else console.log(doctorText(info))
       if ('error' in info.kernels) process.exitCode = 1
