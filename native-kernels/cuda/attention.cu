@@ -21,6 +21,21 @@ __device__ inline float keep_of(uint64_t seed, int b, int h, int i, int j, int N
   return p > 0.f ? dropout_scale(seed, ref::att_index(b, h, i, j, NH, T), p) : 1.f;
 }
 
+// Keys [j0, j0+FK) of one head into shared memory (zero padded to D) with their mask bits,
+// loaded by the FQ threads of the block; ends with a barrier.
+template <int D>
+__device__ inline void load_key_tile(float (*Ks)[D], float (*Vs)[D], bool* on, const float* k, const float* v,
+                                     const uint8_t* mask_b, int j0, int T, int HS) {
+  for (int e = threadIdx.x; e < FK * D; e += FQ) {
+    const int jj = e / D, d = e % D, j = j0 + jj;
+    const bool in = j < T && d < HS;
+    Ks[jj][d] = in ? k[(long)j * HS + d] : 0.f;
+    Vs[jj][d] = in ? v[(long)j * HS + d] : 0.f;
+  }
+  for (int jj = threadIdx.x; jj < FK; jj += FQ) on[jj] = j0 + jj < T && (!mask_b || mask_b[j0 + jj]);
+  __syncthreads();
+}
+
 template <int D>
 __global__ void flash_fwd(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask, int NH,
                           int T, int HS, float scale, float p, uint64_t seed) {
@@ -34,14 +49,7 @@ __global__ void flash_fwd(float* out, float* lse, const float* q, const float* k
   for (int d = 0; d < D; d++) qi[d] = (active && d < HS) ? q[base + (long)i * HS + d] * scale : 0.f, o[d] = 0.f;
   float m = -INFINITY, l = 0.f;
   for (int j0 = 0; j0 < T; j0 += FK) {
-    for (int e = threadIdx.x; e < FK * D; e += FQ) {
-      const int jj = e / D, d = e % D, j = j0 + jj;
-      const bool in = j < T && d < HS;
-      Ks[jj][d] = in ? k[base + (long)j * HS + d] : 0.f;
-      Vs[jj][d] = in ? v[base + (long)j * HS + d] : 0.f;
-    }
-    for (int jj = threadIdx.x; jj < FK; jj += FQ) on[jj] = j0 + jj < T && (!mask || mask[(long)b * T + j0 + jj]);
-    __syncthreads();
+    load_key_tile<D>(Ks, Vs, on, k + base, v + base, mask ? mask + (long)b * T : nullptr, j0, T, HS);
     if (active) {
       float s[FK], tmax = -INFINITY;
 #pragma unroll
@@ -107,14 +115,7 @@ __global__ void flash_bwd_dq(float* dq, const float* q, const float* k, const fl
     acc[d] = 0.f;
   }
   for (int j0 = 0; j0 < T; j0 += FK) {
-    for (int e = threadIdx.x; e < FK * D; e += FQ) {
-      const int jj = e / D, d = e % D, j = j0 + jj;
-      const bool in = j < T && d < HS;
-      Ks[jj][d] = in ? k[base + (long)j * HS + d] : 0.f;
-      Vs[jj][d] = in ? v[base + (long)j * HS + d] : 0.f;
-    }
-    for (int jj = threadIdx.x; jj < FK; jj += FQ) on[jj] = j0 + jj < T && (!mask || mask[(long)b * T + j0 + jj]);
-    __syncthreads();
+    load_key_tile<D>(Ks, Vs, on, k + base, v + base, mask ? mask + (long)b * T : nullptr, j0, T, HS);
     if (active) {
       for (int jj = 0; jj < FK; jj++) {
         if (!on[jj]) continue;

@@ -42,36 +42,20 @@ __device__ inline double warp_sum_d(double v) {
   return v;
 }
 
-// Sum over a block of blockDim.x (a multiple of 32, at most 1024) threads; every thread gets it.
-__device__ inline float block_sum(float v) {
-  __shared__ float part[32];
+// A reduction over a block of blockDim.x (a multiple of 32, at most 1024) threads; every
+// thread gets the result. op is the warp-level reduction, idle the value of missing lanes.
+template <class T, class WarpOp>
+__device__ inline T block_reduce(T v, WarpOp op, T idle) {
+  __shared__ T part[32];
   __syncthreads();  // part may still be read by a previous call
-  v = warp_sum(v);
+  v = op(v);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
   if (lane == 0) part[warp] = v;
   __syncthreads();
-  v = lane < warps ? part[lane] : 0.f;
-  return warp_sum(v);
+  return op(lane < warps ? part[lane] : idle);
 }
-__device__ inline float block_max(float v) {
-  __shared__ float part[32];
-  __syncthreads();
-  v = warp_max(v);
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
-  if (lane == 0) part[warp] = v;
-  __syncthreads();
-  v = lane < warps ? part[lane] : -INFINITY;
-  return warp_max(v);
-}
-__device__ inline double block_sum_d(double v) {
-  __shared__ double part[32];
-  __syncthreads();
-  v = warp_sum_d(v);
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
-  if (lane == 0) part[warp] = v;
-  __syncthreads();
-  v = lane < warps ? part[lane] : 0.0;
-  return warp_sum_d(v);
-}
+__device__ inline float block_sum(float v) { return block_reduce(v, [](float x) { return warp_sum(x); }, 0.f); }
+__device__ inline float block_max(float v) { return block_reduce(v, [](float x) { return warp_max(x); }, -INFINITY); }
+__device__ inline double block_sum_d(double v) { return block_reduce(v, [](double x) { return warp_sum_d(x); }, 0.0); }
 
 }  // namespace tbw::cuda
