@@ -52,8 +52,9 @@ describe('Benchmarks page', () => {
     await page.getByLabel('Profile calls').fill('2')
     await page.getByRole('button', { name: 'Run benchmark' }).click()
     await expect.poll(() => page.getByTestId('bench-table').locator('tbody tr').count(), { timeout: 180_000 }).toBe(6)
-    expect(await page.locator('[data-chart="latency-by-batch"] .recharts-line').count()).toBe(3)
-    expect(await page.locator('[data-chart="trade-off"] .recharts-scatter').count()).toBe(3)
+    // The charts draw once their container has been measured, which can be a frame after the table.
+    await expect.poll(() => page.locator('[data-chart="latency-by-batch"] .recharts-line').count()).toBe(3)
+    await expect.poll(() => page.locator('[data-chart="trade-off"] .recharts-scatter').count()).toBe(3)
     expect(await page.getByTestId('bench-results').textContent()).toMatch(/native-fp32 \/ ort-fp32 at batch 4: [\d.]+× latency/)
     await page.screenshot({ path: path.join(ARTIFACTS, 'benchmarks-page.png'), fullPage: true })
     // The bench is a run: from the Runs page it opens back in Benchmarks.
