@@ -34,6 +34,9 @@ export class BertClassifier {
   private readonly nativeParams: (Float32Array | null)[]
   private readonly nativeQuant: BertStepQuant | null
   private frozenToken = 0
+  // Optimizer, clipping and other host-side kernels: the CPU variant, also when the step runs on a GPU
+  // (looked up once: capabilities() builds a fresh object per call).
+  readonly hostBackend: KernelVariant
 
   constructor(
     readonly config: BertConfig,
@@ -43,6 +46,7 @@ export class BertClassifier {
     labels = numLabels(config),
     quantized: Map<string, QuantWeight> = new Map(),
   ) {
+    this.hostBackend = backend.startsWith('cuda') ? (loadKernels().capabilities().variant as KernelVariant) : (backend as KernelVariant)
     const specs = sequenceClassificationParams(config, labels)
     this.names = specs.map((s) => s.name)
     this.quantized = quantized
@@ -74,10 +78,6 @@ export class BertClassifier {
     }
   }
 
-  // Optimizer, clipping and other host-side kernels: the CPU variant, also when the step runs on a GPU.
-  get hostBackend(): KernelVariant {
-    return this.backend.startsWith('cuda') ? (loadKernels().capabilities().variant as KernelVariant) : (this.backend as KernelVariant)
-  }
 
   static fromCheckpoint(ck: LoadedCheckpoint, backend?: StepBackend): BertClassifier {
     return new BertClassifier(ck.config, ck.params, backend, null, undefined, ck.quant?.weights)
