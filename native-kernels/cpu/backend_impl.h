@@ -62,7 +62,7 @@ inline void column_sums(float* dbias, const float* dout, int N, int OC) {
 
 class CpuBackend final : public Backend {
  public:
-  using Int8Gemm = void (*)(float*, const float*, const int8_t*, const float*, const float*, int, int, int, uint64_t);
+  using Int8Gemm = void (*)(float*, const float*, const int8_t*, const float*, const float*, int, int, int, uint64_t, float*);
   CpuBackend(const char* name, Int8Gemm int8_gemm) : name_(name), int8_gemm_(int8_gemm) {}
   const char* name() const override { return name_; }
 
@@ -88,6 +88,15 @@ class CpuBackend final : public Backend {
     Gemm::run(g);
   }
 
+  void matmul_gelu_forward(float* pre, float* act, const float* inp, const float* W, const float* bias, int N, int C,
+                           int OC) override {
+    GemmArgs g = linear_args(pre ? pre : act, inp, W, N, C, OC);
+    g.bias = bias;
+    g.b_packed = packed_weight(W, C, OC);
+    g.gelu_out = act;
+    Gemm::run(g);
+  }
+
   void set_frozen_weights(uint64_t token) override {
     if (token == frozen_) return;
     packed_.clear();
@@ -110,7 +119,15 @@ class CpuBackend final : public Backend {
   }
 
   void matmul_quant_forward(float* out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) override {
-    if (w.kind == QuantKind::Int8) return int8_gemm_(out, inp, w.codes, w.scale, bias, N, C, OC, frozen_);
+    quant_forward(out, nullptr, inp, w, bias, N, C, OC);
+  }
+  void matmul_quant_gelu_forward(float* pre, float* act, const float* inp, const QuantWeight& w, const float* bias, int N, int C,
+                                 int OC) override {
+    quant_forward(pre ? pre : act, act, inp, w, bias, N, C, OC);
+  }
+  // out = inp·wᵀ + bias, and GELU(out) into gelu_out when not null
+  void quant_forward(float* out, float* gelu_out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) {
+    if (w.kind == QuantKind::Int8) return int8_gemm_(out, inp, w.codes, w.scale, bias, N, C, OC, frozen_, gelu_out);
     // nf4: dequantize ROWS output channels at a time into a bounded buffer (2.4 MB at C = 1200), GEMM them into their columns
     constexpr int ROWS = 512;
     float* buf = scratch(5, (size_t)ROWS * C);
@@ -123,6 +140,7 @@ class CpuBackend final : public Backend {
       GemmArgs g = linear_args(out + o0, inp, buf, N, C, rows);
       g.ldc = OC;
       g.bias = bias ? bias + o0 : nullptr;
+      g.gelu_out = gelu_out ? gelu_out + o0 : nullptr;
       Gemm::run(g);
     }
   }
@@ -193,13 +211,17 @@ class CpuBackend final : public Backend {
     TBW_NS::backward(dq, dk, dv, dout, q, k, v, out, lse, mask, s, p, seed);
   }
 
+  bool flash_token_major() const override { return true; }
+
   void attention_naive_forward(float* out, float* lse, float* att, const float* q, const float* k, const float* v,
                                const uint8_t* mask, AttentionShape s, float p, uint64_t seed) override {
+    require_head_major(s, "naive attention");
     naive_attention_forward<Gemm>(out, lse, att, q, k, v, mask, s, p, seed);
   }
   void attention_naive_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
                                 const float* v, const float* att, const uint8_t* mask, AttentionShape s, float p,
                                 uint64_t seed) override {
+    require_head_major(s, "naive attention");
     naive_attention_backward<Gemm>(dq, dk, dv, dout, q, k, v, att, mask, s, p, seed);
   }
   size_t attention_extra_bytes(AttentionShape s, bool flash) const override {

@@ -38,6 +38,11 @@ double linear_flops(const BertLayerConfig& c, int Cin, int Cout, bool lora, bool
   return backward ? base * (dweight ? 2 : 1) + 2 * adapter : base + adapter;
 }
 
+// Flash attention reads the projections in place where the backend can (no head split/merge).
+AttentionShape attention_shape(const Backend& be, const BertLayerConfig& c) {
+  return {c.B, c.NH, c.T, c.C / c.NH, c.flash && be.flash_token_major()};
+}
+
 size_t scratch_floats(const BertLayerConfig& c) {
   const size_t N = (size_t)c.B * c.T;
   return 12 * N * c.C + 2 * N * c.FF + 2 * (size_t)c.C;
@@ -49,11 +54,14 @@ BertLayerActs::BertLayerActs(Backend& be, const BertLayerConfig& c) : be_(be) {
   const size_t N = (size_t)c.B * c.T, NC = N * c.C, NF = N * c.FF, r = c.lora_r > 0 ? c.lora_r : 1;
   const size_t probs = c.flash ? 0 : (size_t)c.B * c.NH * c.T * c.T;
   const size_t wmax = (size_t)std::max(c.C, c.FF) * c.C, deq = c.quantized ? std::max(wmax, (size_t)c.FF * c.C) : 0;
-  const size_t total = 18 * NC + 2 * NF + 4 * N + (size_t)c.B * c.NH * c.T + 6 * N * r + probs + deq + scratch_floats(c);
+  const size_t heads = attention_shape(be, c).token_major ? 0 : 4 * NC;  // qh, kh, vh, ah
+  const size_t total = 14 * NC + heads + 2 * NF + 4 * N + (size_t)c.B * c.NH * c.T + 6 * N * r + probs + deq + scratch_floats(c);
   block_ = be.alloc(total * sizeof(float));
   Carve mem(block_);
   auto take = [&](size_t n) { return mem.take(n); };
-  q = take(NC), k = take(NC), v = take(NC), qh = take(NC), kh = take(NC), vh = take(NC), ah = take(NC);
+  q = take(NC), k = take(NC), v = take(NC);
+  qh = kh = vh = ah = nullptr;
+  if (heads) qh = take(NC), kh = take(NC), vh = take(NC), ah = take(NC);
   lse = take((size_t)c.B * c.NH * c.T);
   att = take(NC), ao = take(NC), ao_d = take(NC), res1 = take(NC), ln1 = take(NC), ln1_mean = take(N), ln1_rstd = take(N);
   i_pre = take(NF), i_act = take(NF);
@@ -72,39 +80,47 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
   const long NC = (long)N * C;
   ProfileScope layer_prof("layer", profiling() ? "layer" + std::to_string(c.index) : std::string(), 0, c.B, c.T, C);
   // A linear layer, with LoRA when this module has an adapter. A quantized weight runs its own GEMM,
-  // or under LoRA (QLoRA) is dequantized for the base product.
+  // or under LoRA (QLoRA) is dequantized for the base product. With act, GELU of the product goes
+  // there too (fused into the GEMM where it can be), and out (the product) may be null.
   auto linear = [&](float* out, float* h, const float* in, const float* w, const QuantWeight& qw, const float* b, const float* A,
-                    const float* Bm, int Cin, int Cout, Site site) {
+                    const float* Bm, int Cin, int Cout, Site site, float* act = nullptr) {
     const bool lora = c.lora_r > 0 && A;
     ProfileScope prof(lora ? "lora" : qw.kind != QuantKind::None ? "matmul_quant" : "matmul", op_name(c, site_name(site)),
                       linear_flops(c, Cin, Cout, lora, false, false), N, Cin, Cout);
     if (qw.kind != QuantKind::None) {
-      if (!(c.lora_r > 0 && A)) return be.matmul_quant_forward(out, in, qw, b, N, Cin, Cout);
+      if (!lora && act) return be.matmul_quant_gelu_forward(out, act, in, qw, b, N, Cin, Cout);
+      if (!lora) return be.matmul_quant_forward(out, in, qw, b, N, Cin, Cout);
       be.dequantize_weight(a.wdeq, qw, Cout, Cin);
       w = a.wdeq;
     }
-    if (c.lora_r > 0 && A)
-      be.lora_forward(out, h, in, w, b, A, Bm, N, Cin, Cout, c.lora_r, c.lora_scale, c.lora_dropout, site_seed(c.seed, site));
-    else
+    if (lora) {
+      float* y = out ? out : act;
+      be.lora_forward(y, h, in, w, b, A, Bm, N, Cin, Cout, c.lora_r, c.lora_scale, c.lora_dropout, site_seed(c.seed, site));
+      if (act) be.gelu_forward(act, y, (long)N * Cout);
+    } else if (act) {
+      be.matmul_gelu_forward(out, act, in, w, b, N, Cin, Cout);
+    } else {
       be.matmul_forward(out, in, w, b, N, Cin, Cout);
+    }
   };
   linear(a.q, a.hq, x, p.q_w, p.q_wq, p.q_b, p.q_A, p.q_B, C, C, SITE_Q);
   linear(a.k, a.hk, x, p.k_w, p.k_wq, p.k_b, p.k_A, p.k_B, C, C, SITE_K);
   linear(a.v, a.hv, x, p.v_w, p.v_wq, p.v_b, p.v_A, p.v_B, C, C, SITE_V);
-  {
+  const AttentionShape s = attention_shape(be, c);
+  if (!s.token_major) {
     ProfileScope prof("split_heads", op_name(c, "split_heads"), 0, c.B, c.T, c.NH, HS);
     be.split_heads(a.qh, a.q, c.B, c.T, c.NH, HS, false);
     be.split_heads(a.kh, a.k, c.B, c.T, c.NH, HS, false);
     be.split_heads(a.vh, a.v, c.B, c.T, c.NH, HS, false);
   }
-  const AttentionShape s{c.B, c.NH, c.T, HS};
   const double att_flops = 4.0 * c.B * c.NH * (double)c.T * c.T * HS;
   {
     ProfileScope prof(c.flash ? "flash_attention" : "attention", op_name(c, "attention"), att_flops, c.B, c.NH, c.T, HS);
-    if (c.flash) be.attention_forward(a.ah, a.lse, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
+    if (s.token_major) be.attention_forward(a.att, a.lse, a.q, a.k, a.v, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
+    else if (c.flash) be.attention_forward(a.ah, a.lse, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
     else be.attention_naive_forward(a.ah, a.lse, a.att_probs, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
   }
-  be.merge_heads(a.att, a.ah, c.B, c.T, c.NH, HS, false);
+  if (!s.token_major) be.merge_heads(a.att, a.ah, c.B, c.T, c.NH, HS, false);
   linear(a.ao, a.hao, a.att, p.ao_w, p.ao_wq, p.ao_b, p.ao_A, p.ao_B, C, C, SITE_AO);
   // Without dropout (inference) the residual reads the dense output directly.
   const bool drop = c.hidden_dropout > 0.f;
@@ -114,11 +130,8 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
     be.residual_forward(a.res1, drop ? a.ao_d : a.ao, x, NC);
     be.layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, a.res1, p.ln1_w, p.ln1_b, N, C, c.ln_eps);
   }
-  linear(a.i_pre, a.hi, a.ln1, p.i_w, p.i_wq, p.i_b, p.i_A, p.i_B, C, c.FF, SITE_I);
-  {
-    ProfileScope prof("gelu", op_name(c, "gelu"), 0, N, c.FF);
-    be.gelu_forward(a.i_act, a.i_pre, (long)N * c.FF);
-  }
+  // intermediate.dense and GELU in one pass; the product itself is kept only for backward
+  linear(c.forward_only ? nullptr : a.i_pre, a.hi, a.ln1, p.i_w, p.i_wq, p.i_b, p.i_A, p.i_B, C, c.FF, SITE_I, a.i_act);
   linear(a.o, a.ho, a.i_act, p.o_w, p.o_wq, p.o_b, p.o_A, p.o_B, c.FF, C, SITE_O);
   if (drop) be.dropout_forward(a.o_d, a.o, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));
   ProfileScope prof("layernorm", op_name(c, "output.LayerNorm"), 0, N, C);
@@ -173,21 +186,26 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   be.dropout_backward(dx, d_res1, NC, 0.f, 0);
   be.dropout_backward(d_ao, d_res1, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
   linear_back(d_att, d_ao, a.att, p.ao_w, p.ao_wq, p.ao_A, p.ao_B, a.hao, g.ao_w, g.ao_b, g.ao_A, g.ao_B, C, C, SITE_AO);
-  be.split_heads(d_ah, d_att, c.B, c.T, c.NH, HS, false);
-  const AttentionShape sh{c.B, c.NH, c.T, HS};
+  const AttentionShape sh = attention_shape(be, c);
   {
     // flash recomputes QKᵀ: 5 products of 2·T²·HS per head; naive keeps P: 4
     ProfileScope prof(c.flash ? "flash_attention_backward" : "attention_backward", profiling() ? op_name(c, "attention") + " backward" : "",
                       (c.flash ? 10.0 : 8.0) * c.B * c.NH * (double)c.T * c.T * HS, c.B, c.NH, c.T, HS);
-    if (c.flash)
-      be.attention_backward(dqh, dkh, dvh, d_ah, a.qh, a.kh, a.vh, a.ah, a.lse, mask, sh, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
-    else
-      be.attention_naive_backward(dqh, dkh, dvh, d_ah, a.qh, a.kh, a.vh, a.att_probs, mask, sh, c.attn_dropout,
-                                  site_seed(c.seed, SITE_ATTN));
+    if (sh.token_major) {  // straight into (N,C): the zeroed head buffers serve as dq, dk, dv
+      dq = dqh, dk = dkh, dv = dvh;
+      be.attention_backward(dq, dk, dv, d_att, a.q, a.k, a.v, a.att, a.lse, mask, sh, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
+    } else {
+      be.split_heads(d_ah, d_att, c.B, c.T, c.NH, HS, false);
+      if (c.flash)
+        be.attention_backward(dqh, dkh, dvh, d_ah, a.qh, a.kh, a.vh, a.ah, a.lse, mask, sh, c.attn_dropout, site_seed(c.seed, SITE_ATTN));
+      else
+        be.attention_naive_backward(dqh, dkh, dvh, d_ah, a.qh, a.kh, a.vh, a.att_probs, mask, sh, c.attn_dropout,
+                                    site_seed(c.seed, SITE_ATTN));
+      be.merge_heads(dq, dqh, c.B, c.T, c.NH, HS, false);
+      be.merge_heads(dk, dkh, c.B, c.T, c.NH, HS, false);
+      be.merge_heads(dv, dvh, c.B, c.T, c.NH, HS, false);
+    }
   }
-  be.merge_heads(dq, dqh, c.B, c.T, c.NH, HS, false);
-  be.merge_heads(dk, dkh, c.B, c.T, c.NH, HS, false);
-  be.merge_heads(dv, dvh, c.B, c.T, c.NH, HS, false);
   linear_back(dx, dq, x, p.q_w, p.q_wq, p.q_A, p.q_B, a.hq, g.q_w, g.q_b, g.q_A, g.q_B, C, C, SITE_Q);
   linear_back(dx, dk, x, p.k_w, p.k_wq, p.k_A, p.k_B, a.hk, g.k_w, g.k_b, g.k_A, g.k_B, C, C, SITE_K);
   linear_back(dx, dv, x, p.v_w, p.v_wq, p.v_A, p.v_B, a.hv, g.v_w, g.v_b, g.v_A, g.v_B, C, C, SITE_V);

@@ -22,6 +22,7 @@ BertLayerConfig layer_config(const BertModelConfig& c, int B, int T, int layer) 
   lc.seed = c.seed * 1000 + layer + 1;
   lc.flash = c.flash;
   lc.quantized = c.quantized;
+  lc.forward_only = c.forward_only;
   lc.index = layer;
   return lc;
 }

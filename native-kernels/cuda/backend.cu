@@ -192,23 +192,27 @@ class CudaBackend final : public Backend {
   // ---- attention ----------------------------------------------------------------------------
   void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
                          AttentionShape s, float p, uint64_t seed) override {
+    require_head_major(s, "CUDA attention");
     flash_forward(ctx(), out, lse, q, k, v, mask, s, p, seed);
   }
   void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
                           const float* out, const float* lse, const uint8_t* mask, AttentionShape s, float p,
                           uint64_t seed) override {
+    require_head_major(s, "CUDA attention");
     const Ctx& c = ctx();
     float* rowdot = reinterpret_cast<float*>(work_.get((size_t)s.B * s.NH * s.T * 4));
     flash_backward(c, dq, dk, dv, rowdot, dout, q, k, v, out, lse, mask, s, p, seed);
   }
   void attention_naive_forward(float* out, float* lse, float* att, const float* q, const float* k, const float* v,
                                const uint8_t* mask, AttentionShape s, float p, uint64_t seed) override {
+    require_head_major(s, "CUDA attention");
     const Ctx& c = ctx();
     float* work = p > 0.f ? reinterpret_cast<float*>(work_.get(tt_bytes(s))) : nullptr;
     naive_forward(c, out, lse, att, work, q, k, v, mask, s, p, seed);
   }
   void attention_naive_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
                                 const float* att, const uint8_t* mask, AttentionShape s, float p, uint64_t seed) override {
+    require_head_major(s, "CUDA attention");
     (void)mask;  // padded keys have probability 0
     const Ctx& c = ctx();
     Pieces lay;

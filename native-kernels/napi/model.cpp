@@ -248,6 +248,7 @@ Napi::Value BertStep(const Napi::CallbackInfo& info) {
   g.pool_w = G[last - 3], g.pool_b = G[last - 2], g.cls_w = G[last - 1], g.cls_b = G[last];
   p.wte_codes = wte_codes, p.wte_scale = wte_scale;
   c.quantized = quant;
+  c.forward_only = !train;
 
   Cache& k = g_cache;
   if (!k.acts || k.be != be || k.B != B || k.T != T || k.layers != c.layers || k.C != c.C || k.NH != c.NH || k.FF != c.FF || k.labels != c.labels ||

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "backend_test.h"
+#include "tbw/ref/layers.h"
 
 using namespace tbw;
 using th::DevBuf;
@@ -41,7 +42,30 @@ static AttnResult run_naive(Backend& be, const AttentionShape& s, const std::vec
   return {out.host(), lse.host(), dq.host(), dk.host(), dv.host()};
 }
 
-static bool check(Backend& be, int T, int HS, bool padded, float p, bool naive = false) {
+// q, k, v, dout (and out, dq, dk, dv back) moved between (B,NH,T,HS) and the token-major (B,T,NH·HS).
+static std::vector<float> to_tokens(const std::vector<float>& x, const AttentionShape& s) {
+  std::vector<float> y(x.size());
+  ref::merge_heads(y.data(), x.data(), s.B, s.T, s.NH, s.HS, false);
+  return y;
+}
+static void to_heads(std::vector<float>& x, const AttentionShape& s) {
+  std::vector<float> y(x.size());
+  ref::split_heads(y.data(), x.data(), s.B, s.T, s.NH, s.HS, false);
+  x.swap(y);
+}
+
+// Flash in the token-major layout: the same results, read and written in place of the projections.
+static AttnResult run_tokens(Backend& be, AttentionShape s, const std::vector<float>& q, const std::vector<float>& k,
+                             const std::vector<float>& v, const std::vector<float>& dout, const std::vector<uint8_t>* mask, float p) {
+  s.token_major = true;
+  AttnResult r = run(be, s, to_tokens(q, s), to_tokens(k, s), to_tokens(v, s), to_tokens(dout, s), mask, p);
+  for (auto* x : {&r.out, &r.dq, &r.dk, &r.dv}) to_heads(*x, s);
+  return r;
+}
+
+enum class Mode { Flash, FlashTokens, Naive };
+
+static bool check(Backend& be, int T, int HS, bool padded, float p, Mode mode = Mode::Flash) {
   const AttentionShape s{2, 3, T, HS};
   const size_t n = (size_t)s.B * s.NH * T * HS;
   auto q = th::random_vec(n, T + HS, -2, 2), k = th::random_vec(n, T * 3 + HS, -2, 2), v = th::random_vec(n, T * 5 + HS);
@@ -51,7 +75,9 @@ static bool check(Backend& be, int T, int HS, bool padded, float p, bool naive =
   for (int t = 1; t < T; t++) mask[T + t] = 0;         // batch 1: only the first key kept
   const auto* mp = padded ? &mask : nullptr;
   AttnResult want = run(th::ref_backend(), s, q, k, v, dout, mp, p);
-  AttnResult got = naive ? run_naive(be, s, q, k, v, dout, mp, p) : run(be, s, q, k, v, dout, mp, p);
+  AttnResult got = mode == Mode::Naive         ? run_naive(be, s, q, k, v, dout, mp, p)
+                   : mode == Mode::FlashTokens ? run_tokens(be, s, q, k, v, dout, mp, p)
+                                               : run(be, s, q, k, v, dout, mp, p);
   bool ok = th::allclose("out", got.out.data(), want.out.data(), n, OUT_RTOL, OUT_ATOL);
   ok = th::allclose("lse", got.lse.data(), want.lse.data(), got.lse.size(), OUT_RTOL, OUT_ATOL) && ok;
   ok = th::allclose("dq", got.dq.data(), want.dq.data(), n, GRAD_RTOL, GRAD_ATOL) && ok;
@@ -73,11 +99,18 @@ int main() {
     th::report(tag + " T=77 HS=64 dropout 0.3", check(*be, 77, 64, false, 0.3f));
     th::report(tag + " T=100 HS=40 padded (generic head size)", check(*be, 100, 40, true, 0.f));
     th::report(tag + " T=65 HS=32 padded, dropout 0.1", check(*be, 65, 32, true, 0.1f));
+    if (be->flash_token_major()) {
+      for (int T : {1, 7, 128})
+        th::report(tag + " token-major T=" + std::to_string(T) + " HS=26 padded", check(*be, T, 26, true, 0.f, Mode::FlashTokens));
+      th::report(tag + " token-major T=77 HS=64 dropout 0.3", check(*be, 77, 64, false, 0.3f, Mode::FlashTokens));
+    } else {
+      th::skip(tag + " token-major", std::string(be->name()) + " reads attention only in (B,NH,T,HS)");
+    }
     const std::string naive = std::string("naive[") + be->name() + "]";
     for (int T : {1, 7, 128, 512})
-      th::report(naive + " T=" + std::to_string(T) + " HS=26 padded", check(*be, T, 26, true, 0.f, true));
-    th::report(naive + " T=128 HS=64", check(*be, 128, 64, false, 0.f, true));
-    th::report(naive + " T=77 HS=26 padded, dropout 0.2", check(*be, 77, 26, true, 0.2f, true));
+      th::report(naive + " T=" + std::to_string(T) + " HS=26 padded", check(*be, T, 26, true, 0.f, Mode::Naive));
+    th::report(naive + " T=128 HS=64", check(*be, 128, 64, false, 0.f, Mode::Naive));
+    th::report(naive + " T=77 HS=26 padded, dropout 0.2", check(*be, 77, 26, true, 0.2f, Mode::Naive));
   }
   return th::finish("test_attention");
 }

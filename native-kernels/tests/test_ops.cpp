@@ -34,6 +34,23 @@ static bool check_matmul(Backend& be, int N, int C, int OC, double tol = 1) {
          th::same("dweight", dw1, dw2, 1e-5 * tol, gemm_atol(N) * tol) && th::same("dbias", db1, db2, 1e-5, gemm_atol(N));
 }
 
+// GELU fused into the GEMM (intermediate.dense): the product and its GELU against the two reference
+// ops, with the product kept and without (in place); K > 1280 takes the unfused second pass.
+static bool check_matmul_gelu(Backend& be, int N, int C, int OC) {
+  Backend& rb = th::ref_backend();
+  Vec x = rnd((size_t)N * C, N + 2 * C), w = rnd((size_t)OC * C, OC + 1), b = rnd(OC, 8);
+  Vec pre((size_t)N * OC), act(pre.size());
+  rb.matmul_forward(pre.data(), x.data(), w.data(), b.data(), N, C, OC);
+  rb.gelu_forward(act.data(), pre.data(), (long)act.size());
+  DevBuf<float> X(be, x), W(be, w), Bv(be, b), P(be, pre.size()), A(be, pre.size()), A2(be, pre.size());
+  be.matmul_gelu_forward(P, A, X, W, Bv, N, C, OC);
+  be.matmul_gelu_forward(nullptr, A2, X, W, Bv, N, C, OC);
+  const double atol = 1.2 * gemm_atol(C);  // GELU's slope is at most 1.13
+  return th::allclose("pre", P.host().data(), pre.data(), pre.size(), 1e-5, gemm_atol(C)) &&
+         th::allclose("gelu", A.host().data(), act.data(), act.size(), 1e-5, atol) &&
+         th::allclose("gelu in place", A2.host().data(), act.data(), act.size(), 1e-5, atol);
+}
+
 static bool check_lora(Backend& be, int N, int C, int OC, int r, float p) {
   Backend& rb = th::ref_backend();
   Vec x = rnd((size_t)N * C, 11), w = rnd((size_t)OC * C, 12), b = rnd(OC, 13), A = rnd((size_t)r * C, 14, -0.1f, 0.1f);
@@ -259,6 +276,9 @@ int main() {
     mm = check_matmul(*be, 14, 100, 37) && check_matmul(*be, 256, 1200, 312) && mm;
     mm = check_matmul(*be, 64, 768, 3072) && check_matmul(*be, 64, 3072, 768) && mm;  // BERT-base FF
     th::report(tag + "matmul fwd/bwd: TinyBERT (N=2T, T in {1,7,128,512}), BERT-base FF, odd sizes", mm);
+    th::report(tag + "matmul + fused GELU: TinyBERT intermediate, odd sizes, K > 1280",
+               check_matmul_gelu(*be, 256, 312, 1200) && check_matmul_gelu(*be, 14, 100, 37) && check_matmul_gelu(*be, 1, 312, 1200) &&
+                   check_matmul_gelu(*be, 70, 1300, 96));
     th::report(tag + "lora r=16 (no dropout)", check_lora(*be, 256, 312, 312, 16, 0.f) && check_lora(*be, 14, 100, 37, 4, 0.f));
     th::report(tag + "lora r=16 dropout 0.05; odd shapes dropout 0.3", check_lora(*be, 256, 312, 312, 16, 0.05f) && check_lora(*be, 14, 100, 37, 4, 0.3f) && check_lora(*be, 700, 64, 96, 8, 0.1f));
     bool ln = true;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "backend_test.h"
@@ -134,6 +136,19 @@ static bool check_int8_gemms(int N, int C, int OC) {
     int8_gemm_vnni(got.data(), x.data(), q.data(), scale.data(), bias.data(), N, C, OC);
     ok = th::allclose("int8_gemm_vnni", got.data(), want.data(), got.size(), 1e-5, gemm_atol(C)) && ok;
   }
+  // GELU fused in: the product kept in got, its GELU in act
+  Vec want_act(want.size()), act(want.size());
+  th::ref_backend().gelu_forward(want_act.data(), want.data(), (long)want.size());
+  using Int8Gemm = void (*)(float*, const float*, const int8_t*, const float*, const float*, int, int, int, uint64_t, float*);
+  std::vector<std::pair<const char*, Int8Gemm>> kernels{{"int8_gemm_portable + gelu", int8_gemm_portable}};
+  if (variant_supported(Variant::Avx2, f)) kernels.push_back({"int8_gemm_avx2 + gelu", int8_gemm_avx2});
+  if (int8_vnni_supported()) kernels.push_back({"int8_gemm_vnni + gelu", int8_gemm_vnni});
+  for (auto [name, gemm] : kernels) {
+    std::fill(act.begin(), act.end(), 0.f);
+    gemm(got.data(), x.data(), q.data(), scale.data(), bias.data(), N, C, OC, 0, act.data());
+    ok = th::allclose(name, got.data(), want.data(), got.size(), 1e-5, gemm_atol(C)) && ok;
+    ok = th::allclose(name, act.data(), want_act.data(), act.size(), 1e-5, 1.2 * gemm_atol(C)) && ok;
+  }
   return ok;
 }
 
@@ -164,6 +179,20 @@ static bool check_backend_quant(Backend& be, int N, int C, int OC) {
   const Vec want8 = int8_dequant_reference(x, q, scale, bias, N, C, OC);
   be.matmul_quant_forward(out, X, i8, Bv, N, C, OC);
   ok = th::allclose("int8 matmul", out.host().data(), want8.data(), want8.size(), 1e-5, gemm_atol(C)) && ok;
+
+  // with GELU fused in, in place (inference) and keeping the product (training)
+  th::DevBuf<float> act(be, (size_t)N * OC);
+  for (auto [w, ref, name] : {std::tuple{&i8, &want8, "int8"}, std::tuple{&nf4, (const Vec*)&want, "nf4"}}) {
+    Vec ref_act(ref->size());
+    th::ref_backend().gelu_forward(ref_act.data(), ref->data(), (long)ref->size());
+    be.matmul_quant_gelu_forward(nullptr, act, X, *w, Bv, N, C, OC);
+    ok = th::allclose((std::string(name) + " matmul + gelu in place").c_str(), act.host().data(), ref_act.data(), ref_act.size(), 1e-5,
+                      1.2 * gemm_atol(C)) && ok;
+    be.matmul_quant_gelu_forward(out, act, X, *w, Bv, N, C, OC);
+    ok = th::allclose((std::string(name) + " matmul kept").c_str(), out.host().data(), ref->data(), ref->size(), 1e-5, gemm_atol(C)) && ok;
+    ok = th::allclose((std::string(name) + " matmul + gelu").c_str(), act.host().data(), ref_act.data(), ref_act.size(), 1e-5,
+                      1.2 * gemm_atol(C)) && ok;
+  }
   return ok;
 }
 

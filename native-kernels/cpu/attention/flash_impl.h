@@ -29,39 +29,39 @@ constexpr float NEG_INF = -std::numeric_limits<float>::infinity();
 
 inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
-// Packing a head's (T, HS) row-major matrix X into micro-kernel layouts (zero padded):
+// Packing a head's (T, HS) matrix X (row stride ld) into micro-kernel layouts (zero padded):
 //   as A, rows = T:          slivers of MR rows, each [HS][MR]
 //   as B over HS columns:    panels of NR columns of d, each [T][NR]   (k = row)
 //   as B over T columns (Xᵀ): panels of NR rows of X, each [HS][NR]    (k = d)
-inline void pack_rows_as_a(float* __restrict__ dst, const float* __restrict__ X, int T, int HS) {
+inline void pack_rows_as_a(float* __restrict__ dst, const float* __restrict__ X, int T, int HS, long ld) {
   for (int r0 = 0; r0 < T; r0 += MR, dst += (size_t)HS * MR) {
     const int mr = std::min(MR, T - r0);
     if (mr < MR) std::fill(dst, dst + (size_t)HS * MR, 0.f);
     for (int i = 0; i < mr; i++) {
-      const float* __restrict__ row = X + (long)(r0 + i) * HS;
+      const float* __restrict__ row = X + (r0 + i) * ld;
       for (int d = 0; d < HS; d++) dst[(size_t)d * MR + i] = row[d];
     }
   }
 }
 
-inline void pack_rows_as_b(float* __restrict__ dst, const float* __restrict__ X, int T, int HS) {
+inline void pack_rows_as_b(float* __restrict__ dst, const float* __restrict__ X, int T, int HS, long ld) {
   for (int c0 = 0; c0 < HS; c0 += NR, dst += (size_t)T * NR) {
     const int nr = std::min(NR, HS - c0);
     for (int k = 0; k < T; k++) {
       float* __restrict__ out = dst + (size_t)k * NR;
-      const float* __restrict__ row = X + (long)k * HS + c0;
+      const float* __restrict__ row = X + k * ld + c0;
       for (int j = 0; j < nr; j++) out[j] = row[j];
       for (int j = nr; j < NR; j++) out[j] = 0.f;
     }
   }
 }
 
-inline void pack_rows_transposed_as_b(float* __restrict__ dst, const float* __restrict__ X, int T, int HS) {
+inline void pack_rows_transposed_as_b(float* __restrict__ dst, const float* __restrict__ X, int T, int HS, long ld) {
   for (int c0 = 0; c0 < T; c0 += NR, dst += (size_t)HS * NR) {
     const int nr = std::min(NR, T - c0);
     if (nr < NR) std::fill(dst, dst + (size_t)HS * NR, 0.f);
     for (int j = 0; j < nr; j++) {
-      const float* __restrict__ row = X + (long)(c0 + j) * HS;
+      const float* __restrict__ row = X + (c0 + j) * ld;
       for (int d = 0; d < HS; d++) dst[(size_t)d * NR + j] = row[d];
     }
   }
@@ -138,12 +138,13 @@ inline void mask_scores(float* s, const uint8_t* mask_b, int br, int j0, int bc)
 inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, const float* K, const float* V,
                          const uint8_t* mask_b, int b, int h, const AttentionShape& s, float p, uint64_t seed) {
   const int T = s.T, HS = s.HS;
+  const long ld = s.row_stride();
   // Scores are kept in log2 units (scale·log2 e folded into the QKᵀ product), so the
   // softmax needs only 2^x; m is in log2 units, lse is converted back at the end.
   const float scale2 = kLog2e / std::sqrt((float)HS);
-  pack_rows_as_a(w.qa, Q, T, HS);             // Q as A (k = d)
-  pack_rows_transposed_as_b(w.kb, K, T, HS);  // Kᵀ as B (k = d, n = key)
-  pack_rows_as_b(w.vb, V, T, HS);             // V as B (k = key, n = d)
+  pack_rows_as_a(w.qa, Q, T, HS, ld);             // Q as A (k = d)
+  pack_rows_transposed_as_b(w.kb, K, T, HS, ld);  // Kᵀ as B (k = d, n = key)
+  pack_rows_as_b(w.vb, V, T, HS, ld);             // V as B (k = key, n = d)
   for (int i0 = 0; i0 < T; i0 += BR) {
     const int br = std::min(BR, T - i0);
     for (int i = 0; i < br; i++) w.m[i] = NEG_INF, w.l[i] = 0.f;
@@ -174,7 +175,7 @@ inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, c
       tile_product<BC, 1>(w.o, HS, w.s, br, bc, w.vb + (size_t)j0 * NR, (size_t)T * NR, HS, 1.f, true);
     }
     for (int i = 0; i < br; i++) {
-      float* dst = out + (long)(i0 + i) * HS;
+      float* dst = out + (i0 + i) * ld;
       const float inv = w.l[i] > 0.f ? 1.f / w.l[i] : 0.f;
       for (int d = 0; d < HS; d++) dst[d] = w.o[(size_t)i * HS + d] * inv;
       lse[i0 + i] = w.l[i] > 0.f ? (w.m[i] + std::log2(w.l[i])) * kLn2 : NEG_INF;
@@ -186,15 +187,16 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
                           const float* V, const float* O, const float* lse, const uint8_t* mask_b, int b, int h,
                           const AttentionShape& s, float p, uint64_t seed) {
   const int T = s.T, HS = s.HS;
+  const long ld = s.row_stride();
   const float scale = 1.f / std::sqrt((float)HS), scale2 = scale * kLog2e;  // S in log2 units, as in forward
-  pack_rows_as_a(w.qa, Q, T, HS);               // Q as A
-  pack_rows_as_a(w.doa, dO, T, HS);             // dO as A
-  pack_rows_transposed_as_b(w.kb, K, T, HS);    // Kᵀ as B
-  pack_rows_transposed_as_b(w.vb_t, V, T, HS);  // Vᵀ as B
-  pack_rows_as_b(w.dob_t, dO, T, HS);           // dO as B (k = row)
-  pack_rows_as_b(w.qb, Q, T, HS);               // Q as B (k = row)
-  pack_rows_as_b(w.kbd, K, T, HS);              // K as B (k = key)
-  for (int i = 0; i < T; i++) w.dsum[i] = dot_row(dO + (long)i * HS, O + (long)i * HS, HS);  // D_i
+  pack_rows_as_a(w.qa, Q, T, HS, ld);               // Q as A
+  pack_rows_as_a(w.doa, dO, T, HS, ld);             // dO as A
+  pack_rows_transposed_as_b(w.kb, K, T, HS, ld);    // Kᵀ as B
+  pack_rows_transposed_as_b(w.vb_t, V, T, HS, ld);  // Vᵀ as B
+  pack_rows_as_b(w.dob_t, dO, T, HS, ld);           // dO as B (k = row)
+  pack_rows_as_b(w.qb, Q, T, HS, ld);               // Q as B (k = row)
+  pack_rows_as_b(w.kbd, K, T, HS, ld);              // K as B (k = key)
+  for (int i = 0; i < T; i++) w.dsum[i] = dot_row(dO + i * ld, O + i * ld, HS);  // D_i
   const size_t dpanel = (size_t)T * NR;  // stride between HS-column panels of the (T, HS) B packs
   for (int j0 = 0; j0 < T; j0 += BC) {
     const int bc = std::min(BC, T - j0);
@@ -235,12 +237,12 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
       // (tiles read in place: Pdᵀ and dSᵀ as transposed, dS as row-major)
       tile_product<1, BC>(w.dv, HS, w.pd, bc, br, w.dob_t + (size_t)i0 * NR, dpanel, HS, 1.f, true);
       tile_product<1, BC>(w.dk, HS, w.s, bc, br, w.qb + (size_t)i0 * NR, dpanel, HS, 1.f, true);
-      tile_product<BC, 1>(dq + (long)i0 * HS, HS, w.s, br, bc, w.kbd + (size_t)j0 * NR, dpanel, HS, 1.f, true);
+      tile_product<BC, 1>(dq + i0 * ld, ld, w.s, br, bc, w.kbd + (size_t)j0 * NR, dpanel, HS, 1.f, true);
     }
     for (int j = 0; j < bc; j++)
       for (int d = 0; d < HS; d++) {
-        dk[(long)(j0 + j) * HS + d] += w.dk[(size_t)j * HS + d];
-        dv[(long)(j0 + j) * HS + d] += w.dv[(size_t)j * HS + d];
+        dk[(j0 + j) * ld + d] += w.dk[(size_t)j * HS + d];
+        dv[(j0 + j) * ld + d] += w.dv[(size_t)j * HS + d];
       }
   }
 }
@@ -249,11 +251,11 @@ inline void forward(float* out, float* lse, const float* q, const float* k, cons
                     AttentionShape s, float p, uint64_t seed) {
   auto& ws = workspaces();
   for (auto& w : ws) w->reserve(s.T, s.HS);
-  const long head = (long)s.T * s.HS;
   parallel_for(s.B * s.NH, [&](int bh, int thread) {
     const int b = bh / s.NH, h = bh % s.NH;
-    forward_head(*ws[thread], out + bh * head, lse + (long)bh * s.T, q + bh * head, k + bh * head, v + bh * head,
-                 mask ? mask + (long)b * s.T : nullptr, b, h, s, p, seed);
+    const long o = s.head_offset(b, h);
+    forward_head(*ws[thread], out + o, lse + (long)bh * s.T, q + o, k + o, v + o, mask ? mask + (long)b * s.T : nullptr, b, h,
+                 s, p, seed);
   });
 }
 
@@ -261,12 +263,11 @@ inline void backward(float* dq, float* dk, float* dv, const float* dout, const f
                      const float* out, const float* lse, const uint8_t* mask, AttentionShape s, float p, uint64_t seed) {
   auto& ws = workspaces();
   for (auto& w : ws) w->reserve(s.T, s.HS);
-  const long head = (long)s.T * s.HS;
   parallel_for(s.B * s.NH, [&](int bh, int thread) {
     const int b = bh / s.NH, h = bh % s.NH;
-    backward_head(*ws[thread], dq + bh * head, dk + bh * head, dv + bh * head, dout + bh * head, q + bh * head,
-                  k + bh * head, v + bh * head, out + bh * head, lse + (long)bh * s.T, mask ? mask + (long)b * s.T : nullptr,
-                  b, h, s, p, seed);
+    const long o = s.head_offset(b, h);
+    backward_head(*ws[thread], dq + o, dk + o, dv + o, dout + o, q + o, k + o, v + o, out + o, lse + (long)bh * s.T,
+                  mask ? mask + (long)b * s.T : nullptr, b, h, s, p, seed);
   });
 }
 

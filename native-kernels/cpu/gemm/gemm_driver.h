@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "aligned_buffer.h"
+#include "tbw/fast_exp.h"
 #include "tbw/gemm.h"
 #include "tbw/threadpool.h"
 
@@ -75,6 +76,13 @@ struct GemmDriver {
       return;
     }
     const int threads = in_parallel_region() ? 1 : num_threads();
+    if (g.gelu_out && g.K > KC_SINGLE) {  // C is final only after several K blocks: GELU in a second pass
+      GemmArgs plain = g;
+      plain.gelu_out = nullptr;
+      run(plain);
+      parallel_for(g.M, [&](int m, int) { gelu_span(g.gelu_out + (long)m * g.ldc, g.C + (long)m * g.ldc, g.N); });
+      return;
+    }
     // Long-K products with a small output (the dweight GEMMs: K = tokens) would
     // synchronize the pool once per K block; split K across threads instead,
     // each summing its slice into a private buffer, then reduce.
@@ -123,6 +131,10 @@ struct GemmDriver {
             Kernel::run(kc, a_pack + (size_t)s * kc, bp, g.C + (long)(m0 + s) * g.ldc + n0, g.ldc,
                         std::min(MR, mc - s), nr, !first || g.accumulate, g.alpha, bias);
           }
+        }
+        if (g.gelu_out && p0 < p1) {  // one K block (see run): this block of C is final and still in L2
+          const int n0 = p0 * NR, n1 = std::min(g.N, p1 * NR);
+          for (int m = m0; m < m0 + mc; m++) gelu_span(g.gelu_out + (long)m * g.ldc + n0, g.C + (long)m * g.ldc + n0, n1 - n0);
         }
       });
     }

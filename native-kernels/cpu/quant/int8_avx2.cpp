@@ -100,8 +100,9 @@ struct Avx2Kernel {
 
 }  // namespace
 
-void int8_gemm_avx2(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC, uint64_t frozen) {
-  int8_gemm_packed<Avx2Kernel>(out, inp, codes, scale, bias, N, C, OC, frozen);
+void int8_gemm_avx2(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC, uint64_t frozen,
+                    float* gelu_out) {
+  int8_gemm_packed<Avx2Kernel>(out, inp, codes, scale, bias, N, C, OC, frozen, gelu_out);
 }
 
 }  // namespace tbw
@@ -109,8 +110,9 @@ void int8_gemm_avx2(float* out, const float* inp, const int8_t* codes, const flo
 #else
 
 namespace tbw {
-void int8_gemm_avx2(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC, uint64_t) {
-  int8_gemm_portable(out, inp, codes, scale, bias, N, C, OC);
+void int8_gemm_avx2(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC, uint64_t,
+                    float* gelu_out) {
+  int8_gemm_portable(out, inp, codes, scale, bias, N, C, OC, 0, gelu_out);
 }
 }  // namespace tbw
 

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tbw/fast_exp.h"
 #include "tbw/quant.h"
 #include "tbw/threadpool.h"
 
@@ -32,7 +33,7 @@ struct FrozenPanels {
 
 template <class K>
 void int8_gemm_packed(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C,
-                      int OC, uint64_t frozen) {
+                      int OC, uint64_t frozen, float* gelu_out) {
   using Act = typename K::Act;
   using Pack = typename K::Pack;
   const int Ck = (C + K::KSTEP - 1) / K::KSTEP * K::KSTEP;
@@ -74,6 +75,10 @@ void int8_gemm_packed(float* out, const float* inp, const int8_t* codes, const f
     for (int g = g_lo; g < g_hi; g += K::GR)
       for (int n = n_lo; n < n_hi; n += K::MR)
         K::tile(out, A, XS, XSUM, W, scale, bias, n, std::min(K::MR, n_hi - n), g, std::min(K::GR, g_hi - g), Ck, OC);
+    if (gelu_out) {  // this block of out is final and still in cache
+      const int o0 = g_lo * K::NR, o1 = std::min(OC, g_hi * K::NR);
+      for (int n = n_lo; n < n_hi; n++) gelu_span(gelu_out + (long)n * OC + o0, out + (long)n * OC + o0, o1 - o0);
+    }
   });
 }
 

@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <vector>
 
+#include "tbw/fast_exp.h"
 #include "tbw/quant.h"
 #include "tbw/threadpool.h"
 
 namespace tbw {
 
 void int8_gemm_portable(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C,
-                        int OC, uint64_t) {
+                        int OC, uint64_t, float* gelu_out) {
   constexpr int ROWS = 8;
   parallel_for((N + ROWS - 1) / ROWS, [&](int t, int) {
     std::vector<int8_t> q(C);
@@ -23,6 +24,7 @@ void int8_gemm_portable(float* out, const float* inp, const int8_t* codes, const
         for (int c = 0; c < C; c++) acc += (int32_t)q[c] * w[c];
         out[(long)n * OC + o] = xs * scale[o] * (float)acc + (bias ? bias[o] : 0.f);
       }
+      if (gelu_out) gelu_span(gelu_out + (long)n * OC, out + (long)n * OC, OC);
     }
   });
 }

@@ -101,8 +101,9 @@ struct VnniKernel {
 
 }  // namespace
 
-void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC, uint64_t frozen) {
-  int8_gemm_packed<VnniKernel>(out, inp, codes, scale, bias, N, C, OC, frozen);
+void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC, uint64_t frozen,
+                    float* gelu_out) {
+  int8_gemm_packed<VnniKernel>(out, inp, codes, scale, bias, N, C, OC, frozen, gelu_out);
 }
 
 bool int8_vnni_supported() {
@@ -115,8 +116,9 @@ bool int8_vnni_supported() {
 #else  // built without VNNI flags (a non-x86 build): reported unsupported, never called
 
 namespace tbw {
-void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC, uint64_t) {
-  int8_gemm_portable(out, inp, codes, scale, bias, N, C, OC);
+void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC, uint64_t,
+                    float* gelu_out) {
+  int8_gemm_portable(out, inp, codes, scale, bias, N, C, OC, 0, gelu_out);
 }
 bool int8_vnni_supported() { return false; }
 }  // namespace tbw

@@ -55,12 +55,14 @@ class RefBackend final : public Backend {
   // The naive attention keeps softmax(QKᵀ) between forward and backward.
   void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
                          AttentionShape s, float p, uint64_t seed) override {
+    require_head_major(s, "reference attention");
     att_.resize((size_t)s.B * s.NH * s.T * s.T);
     ref::attention_forward(out, lse, att_.data(), q, k, v, mask, s.B, s.NH, s.T, s.HS, p, seed);
   }
   void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
                           const float* out, const float* lse, const uint8_t* mask, AttentionShape s, float p,
                           uint64_t seed) override {
+    require_head_major(s, "reference attention");
     std::vector<float> o((size_t)s.B * s.NH * s.T * s.HS), l((size_t)s.B * s.NH * s.T);
     (void)out, (void)lse;  // recomputed: the saved probabilities must match these inputs
     att_.resize((size_t)s.B * s.NH * s.T * s.T);
@@ -69,11 +71,13 @@ class RefBackend final : public Backend {
   }
   void attention_naive_forward(float* out, float* lse, float* att, const float* q, const float* k, const float* v,
                                const uint8_t* mask, AttentionShape s, float p, uint64_t seed) override {
+    require_head_major(s, "reference attention");
     ref::attention_forward(out, lse, att, q, k, v, mask, s.B, s.NH, s.T, s.HS, p, seed);
   }
   void attention_naive_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
                                 const float* v, const float* att, const uint8_t* mask, AttentionShape s, float p,
                                 uint64_t seed) override {
+    require_head_major(s, "reference attention");
     ref::attention_backward(dq, dk, dv, dout, q, k, v, att, mask, s.B, s.NH, s.T, s.HS, p, seed);
   }
   size_t attention_extra_bytes(AttentionShape s, bool) const override {

@@ -40,6 +40,14 @@ class Backend {
   // ---- linear layers -----------------------------------------------------------------------
   // inp (N,C), weight (OC,C), bias (OC) or null -> out (N,OC)
   virtual void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int N, int C, int OC) = 0;
+  // act = GELU(inp·Wᵀ + bias); pre keeps the product when not null (backward reads it).
+  // Fused where the backend can; by default the two ops.
+  virtual void matmul_gelu_forward(float* pre, float* act, const float* inp, const float* weight, const float* bias, int N, int C,
+                                   int OC) {
+    float* y = pre ? pre : act;
+    matmul_forward(y, inp, weight, bias, N, C, OC);
+    gelu_forward(act, y, (long)N * OC);
+  }
   // dout (N,OC) -> dinp (N,C), dweight (OC,C), dbias (OC)
   virtual void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                const float* weight, int N, int C, int OC) = 0;
@@ -55,6 +63,12 @@ class Backend {
   // inp (N,C) · w (OC,C)ᵀ + bias -> out (N,OC): int8 with per-token int8 activations, or nf4
   // dequantized a bounded chunk of rows at a time
   virtual void matmul_quant_forward(float* out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) = 0;
+  virtual void matmul_quant_gelu_forward(float* pre, float* act, const float* inp, const QuantWeight& w, const float* bias, int N,
+                                         int C, int OC) {
+    float* y = pre ? pre : act;
+    matmul_quant_forward(y, inp, w, bias, N, C, OC);
+    gelu_forward(act, y, (long)N * OC);
+  }
   // w (OC,C) -> out fp32 (OC,C): QLoRA runs the base product and its input gradient on this
   virtual void dequantize_weight(float* out, const QuantWeight& w, int OC, int C) = 0;
 
@@ -64,6 +78,9 @@ class Backend {
   virtual void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
                                   const float* v, const float* out, const float* lse, const uint8_t* mask, AttentionShape s,
                                   float p, uint64_t seed) = 0;
+
+  // attention_forward/backward accept AttentionShape::token_major (no head split/merge needed).
+  virtual bool flash_token_major() const { return false; }
 
   // Naive attention ("flash off"): materializes att = softmax(QKᵀ·scale) (B,NH,T,T), kept for backward.
   virtual void attention_naive_forward(float* out, float* lse, float* att, const float* q, const float* k, const float* v,

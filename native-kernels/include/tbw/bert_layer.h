@@ -20,6 +20,7 @@ struct BertLayerConfig {
   uint64_t seed = 0;  // dropout masks for this layer and step
   bool flash = true;  // flash attention; false: naive attention keeping softmax(QKᵀ) (B,NH,T,T)
   bool quantized = false;  // some linear weights are quantized: keeps room to dequantize one for LoRA (QLoRA)
+  bool forward_only = false;  // no backward follows: skips saving what only backward reads
   int index = 0;           // the layer's number (profiler event names)
 };
 
@@ -56,7 +57,7 @@ class BertLayerActs {
   BertLayerActs& operator=(const BertLayerActs&) = delete;
 
   float *q, *k, *v;           // (N,C) projections
-  float *qh, *kh, *vh, *ah;   // (B,NH,T,HS) heads and attention output
+  float *qh, *kh, *vh, *ah;   // (B,NH,T,HS) heads and attention output; null where attention reads q, k, v in place
   float* lse;                 // (B,NH,T)
   float* att;                 // (N,C) merged attention output
   float *ao, *ao_d, *res1;    // (N,C) dense, dropped, + x

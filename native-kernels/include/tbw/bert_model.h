@@ -17,6 +17,7 @@ struct BertModelConfig {
   uint64_t seed = 0;  // dropout stream of this step
   bool flash = true;  // flash attention, or naive (materialized softmax)
   bool quantized = false;  // some encoder linear weights are quantized (see BertLayerParams)
+  bool forward_only = false;  // inference: no backward follows this forward
   float loss_scale = 1.f;  // the backward starts from this gradient of the loss (fp16 loss scaling)
 };
 

@@ -51,6 +51,11 @@ inline float fast_normal_cdf(float x) {
   return x < 0.f ? half_erfc : 1.f - half_erfc;
 }
 
+// out[i] = GELU(in[i]) = in[i]·Φ(in[i]) (BERT's erf form) for i < n; out may be in.
+inline void gelu_span(float* out, const float* in, long n) {
+  for (long i = 0; i < n; i++) out[i] = in[i] * fast_normal_cdf(in[i]);
+}
+
 // e^x for x <= 0.
 inline float fast_exp_nonpos(float x) { return fast_exp2_nonpos(x * 1.4426950408889634f); }
 

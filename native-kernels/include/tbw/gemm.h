@@ -21,6 +21,8 @@ struct GemmArgs {
   // B already packed by the variant's driver for the whole K in one block (see CpuBackend's
   // frozen weights); null: packed per call.
   const float* b_packed = nullptr;
+  // When set, GELU(C) is also written here (same ldc; may be C itself), while the tile is in cache.
+  float* gelu_out = nullptr;
 };
 
 void sgemm_ref(const GemmArgs& g);     // plain triple loop, double accumulation: the oracle

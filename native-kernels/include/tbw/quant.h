@@ -65,13 +65,14 @@ float quantize_token_int8(int8_t* q, int32_t* qsum, const float* x, int C, int c
 // out[n][o] = xscale[n]·scale[o]·Σ q[n][c]·codes[o][c] + bias[o], activations quantized per token.
 // The integer sums are exact, so every variant matches the reference up to the final float products.
 void int8_gemm_ref(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC);
-void int8_gemm_portable(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C,
-                        int OC, uint64_t frozen = 0);
 // frozen != 0: the codes will not change while this token is passed, so the packed panels are kept.
+// gelu_out: also write GELU(out) there (may be out itself), each block while it is in cache.
+void int8_gemm_portable(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C,
+                        int OC, uint64_t frozen = 0, float* gelu_out = nullptr);
 void int8_gemm_avx2(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC,
-                    uint64_t frozen = 0);
+                    uint64_t frozen = 0, float* gelu_out = nullptr);
 void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC,
-                    uint64_t frozen = 0);
+                    uint64_t frozen = 0, float* gelu_out = nullptr);
 bool int8_vnni_supported();  // AVX-512 VNNI + BW on this CPU and in this build
 
 }  // namespace tbw
