@@ -266,9 +266,23 @@ static bool check_fast_exp2() {
   return worst <= 3e-7 && zeros;
 }
 
+// The vectorizable log2 of flash attention's row sums (>= 1), against std::log2 in double.
+// Declared: absolute error <= 2e-7 on [2^-20, 2^40] (relative 2e-7 near 1, where log2 -> 0).
+static bool check_fast_log2() {
+  double worst = 0;
+  for (int i = 0; i <= 2000000; i++) {
+    const float x = std::exp2(-20.f + 60.f * (float)i / 2000000.f);
+    const double want = std::log2((double)x);
+    worst = std::max(worst, std::fabs(tbw::fast_log2(x) - want) / std::max(1.0, std::fabs(want)));
+  }
+  if (worst > 2e-7) std::printf("    FAIL fast_log2: max error %.3g\n", worst);
+  return worst <= 2e-7;
+}
+
 int main() {
   std::printf("test_ops (each fast backend vs the reference backend)\n");
   th::report("fast_exp2 vs std::exp2 on [-126, 0]", check_fast_exp2());
+  th::report("fast_log2 vs std::log2 on [2^-20, 2^40]", check_fast_log2());
   for (Backend* be : th::fast_backends_or_skip("ops")) {
     const std::string tag = std::string("[") + be->name() + "] ";
     bool mm = true;

@@ -67,6 +67,24 @@ inline void pack_rows_transposed_as_b(float* __restrict__ dst, const float* __re
   }
 }
 
+// Q and dO as A operands of QKᵀ and dO·Vᵀ: for head sizes up to 64 their rows are copied into a
+// row-major buffer with a compile-time row stride (32 or 64, zero padded) that the micro-kernel reads
+// in place; larger heads are packed into slivers. Row copies vectorize; sliver packing transposes.
+inline int a_row_stride(int HS) { return HS <= 32 ? 32 : HS <= 64 ? 64 : 0; }
+
+inline void prepare_a(float* __restrict__ dst, const float* __restrict__ X, int T, int HS, long ld) {
+  const int hsp = a_row_stride(HS);
+  if (!hsp) return pack_rows_as_a(dst, X, T, HS, ld);
+  const int rows = round_up(T, MR);
+  for (int i = 0; i < rows; i++) {
+    float* __restrict__ out = dst + (size_t)i * hsp;
+    const int n = i < T ? HS : 0;
+    const float* __restrict__ row = X + i * ld;
+    for (int d = 0; d < n; d++) out[d] = row[d];
+    for (int d = n; d < hsp; d++) out[d] = 0.f;
+  }
+}
+
 // C (rows, cols) [+]= alpha · A · B, C row-major with ldc; B from packed panels (panel stride
 // b_panel). A is either packed slivers (kc each) or, with compile-time strides, a tile read in place:
 // element (i, k) at a[i*A_RS + k*A_CS] (row-major: A_RS = BC, A_CS = 1; transposed: 1, BC).
@@ -85,6 +103,15 @@ inline void tile_product(float* C, long ldc, const float* a, int rows, int kc, c
     }
 }
 
+// S (rows, cols) = alpha · A rows [r0, r0+rows) · B, A from prepare_a
+inline void a_product(float* S, const float* a, int r0, int rows, int HS, const float* b_pack, size_t b_panel, int cols, float alpha) {
+  switch (a_row_stride(HS)) {
+    case 32: return tile_product<32, 1>(S, BC, a + (size_t)r0 * 32, rows, HS, b_pack, b_panel, cols, alpha, false);
+    case 64: return tile_product<64, 1>(S, BC, a + (size_t)r0 * 64, rows, HS, b_pack, b_panel, cols, alpha, false);
+    default: return tile_product(S, BC, a + (size_t)r0 * HS, rows, HS, b_pack, b_panel, cols, alpha, false);
+  }
+}
+
 // Per-thread scratch, reused across calls. Every sub-buffer starts 64-byte aligned
 // (the micro-kernels use aligned loads of the packed panels).
 struct Workspace {
@@ -93,7 +120,7 @@ struct Workspace {
   float *s, *dp, *pd, *o, *m, *l, *dk, *dv;  // per-tile buffers
 
   static size_t al(size_t n) { return (n + 15) / 16 * 16; }
-  static size_t a_size(int T, int HS) { return al((size_t)round_up(T, MR) * HS); }    // A slivers over T rows
+  static size_t a_size(int T, int HS) { return al((size_t)round_up(T, MR) * std::max(HS, a_row_stride(HS))); }  // prepare_a
   static size_t bt_size(int T, int HS) { return al((size_t)round_up(T, NR) * HS); }   // B panels over T columns
   static size_t bd_size(int T, int HS) { return al((size_t)round_up(HS, NR) * T); }   // B panels over HS columns
   static size_t head_floats(int T, int HS) { return 2 * a_size(T, HS) + 2 * bt_size(T, HS) + 4 * bd_size(T, HS) + al(T); }
@@ -142,7 +169,7 @@ inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, c
   // Scores are kept in log2 units (scale·log2 e folded into the QKᵀ product), so the
   // softmax needs only 2^x; m is in log2 units, lse is converted back at the end.
   const float scale2 = kLog2e / std::sqrt((float)HS);
-  pack_rows_as_a(w.qa, Q, T, HS, ld);             // Q as A (k = d)
+  prepare_a(w.qa, Q, T, HS, ld);                  // Q as A (k = d)
   pack_rows_transposed_as_b(w.kb, K, T, HS, ld);  // Kᵀ as B (k = d, n = key)
   pack_rows_as_b(w.vb, V, T, HS, ld);             // V as B (k = key, n = d)
   for (int i0 = 0; i0 < T; i0 += BR) {
@@ -153,7 +180,7 @@ inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, c
       const int bc = std::min(BC, T - j0);
       if (tile_all_padded(mask_b, j0, bc)) continue;
       // S = Q_i · K_jᵀ · scale · log2 e
-      tile_product(w.s, BC, w.qa + (size_t)i0 * HS, br, HS, w.kb + (size_t)j0 * HS, (size_t)HS * NR, bc, scale2, false);
+      a_product(w.s, w.qa, i0, br, HS, w.kb + (size_t)j0 * HS, (size_t)HS * NR, bc, scale2);
       mask_scores(w.s, mask_b, br, j0, bc);
       for (int i = 0; i < br; i++) {
         float* __restrict__ si = w.s + i * BC;
@@ -174,12 +201,12 @@ inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, c
       // O_i += P · V_j (P read in place, row-major)
       tile_product<BC, 1>(w.o, HS, w.s, br, bc, w.vb + (size_t)j0 * NR, (size_t)T * NR, HS, 1.f, true);
     }
-    for (int i = 0; i < br; i++) {
+    for (int i = 0; i < br; i++) {  // l >= 1 where any key was kept
       float* dst = out + (i0 + i) * ld;
       const float inv = w.l[i] > 0.f ? 1.f / w.l[i] : 0.f;
       for (int d = 0; d < HS; d++) dst[d] = w.o[(size_t)i * HS + d] * inv;
-      lse[i0 + i] = w.l[i] > 0.f ? (w.m[i] + std::log2(w.l[i])) * kLn2 : NEG_INF;
     }
+    for (int i = 0; i < br; i++) lse[i0 + i] = w.l[i] > 0.f ? (w.m[i] + fast_log2(w.l[i])) * kLn2 : NEG_INF;
   }
 }
 
@@ -189,8 +216,8 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
   const int T = s.T, HS = s.HS;
   const long ld = s.row_stride();
   const float scale = 1.f / std::sqrt((float)HS), scale2 = scale * kLog2e;  // S in log2 units, as in forward
-  pack_rows_as_a(w.qa, Q, T, HS, ld);               // Q as A
-  pack_rows_as_a(w.doa, dO, T, HS, ld);             // dO as A
+  prepare_a(w.qa, Q, T, HS, ld);                    // Q as A
+  prepare_a(w.doa, dO, T, HS, ld);                  // dO as A
   pack_rows_transposed_as_b(w.kb, K, T, HS, ld);    // Kᵀ as B
   pack_rows_transposed_as_b(w.vb_t, V, T, HS, ld);  // Vᵀ as B
   pack_rows_as_b(w.dob_t, dO, T, HS, ld);           // dO as B (k = row)
@@ -205,9 +232,9 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
     std::fill(w.dv, w.dv + (size_t)bc * HS, 0.f);
     for (int i0 = 0; i0 < T; i0 += BR) {
       const int br = std::min(BR, T - i0);
-      tile_product(w.s, BC, w.qa + (size_t)i0 * HS, br, HS, w.kb + (size_t)j0 * HS, (size_t)HS * NR, bc, scale2, false);
+      a_product(w.s, w.qa, i0, br, HS, w.kb + (size_t)j0 * HS, (size_t)HS * NR, bc, scale2);
       mask_scores(w.s, mask_b, br, j0, bc);
-      tile_product(w.dp, BC, w.doa + (size_t)i0 * HS, br, HS, w.vb_t + (size_t)j0 * HS, (size_t)HS * NR, bc, 1.f, false);
+      a_product(w.dp, w.doa, i0, br, HS, w.vb_t + (size_t)j0 * HS, (size_t)HS * NR, bc, 1.f);
       for (int i = 0; i < br; i++) {
         const float D = w.dsum[i0 + i];
         float* __restrict__ si = w.s + i * BC;   // becomes dS (scaled)
