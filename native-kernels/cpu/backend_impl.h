@@ -242,6 +242,10 @@ class CpuBackend final : public Backend {
                          float eps) override {
     TBW_NS::layernorm_forward(out, mean, rstd, inp, w, b, N, C, eps);
   }
+  void residual_layernorm_forward(float* out, float* res, float* mean, float* rstd, const float* a, const float* b, const float* w,
+                                  const float* bias, int N, int C, float eps) override {
+    TBW_NS::residual_layernorm_forward(out, res, mean, rstd, a, b, w, bias, N, C, eps);
+  }
   void layernorm_backward(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
                           const float* mean, const float* rstd, int N, int C) override {
     TBW_NS::layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, N, C);

@@ -127,16 +127,16 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
   if (drop) be.dropout_forward(a.ao_d, a.ao, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
   {
     ProfileScope prof("layernorm", op_name(c, "attention.output.LayerNorm"), 0, N, C);
-    be.residual_forward(a.res1, drop ? a.ao_d : a.ao, x, NC);
-    be.layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, a.res1, p.ln1_w, p.ln1_b, N, C, c.ln_eps);
+    be.residual_layernorm_forward(a.ln1, c.forward_only ? nullptr : a.res1, a.ln1_mean, a.ln1_rstd, drop ? a.ao_d : a.ao, x, p.ln1_w,
+                                  p.ln1_b, N, C, c.ln_eps);
   }
   // intermediate.dense and GELU in one pass; the product itself is kept only for backward
   linear(c.forward_only ? nullptr : a.i_pre, a.hi, a.ln1, p.i_w, p.i_wq, p.i_b, p.i_A, p.i_B, C, c.FF, SITE_I, a.i_act);
   linear(a.o, a.ho, a.i_act, p.o_w, p.o_wq, p.o_b, p.o_A, p.o_B, c.FF, C, SITE_O);
   if (drop) be.dropout_forward(a.o_d, a.o, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));
   ProfileScope prof("layernorm", op_name(c, "output.LayerNorm"), 0, N, C);
-  be.residual_forward(a.res2, drop ? a.o_d : a.o, a.ln1, NC);
-  be.layernorm_forward(a.out, a.ln2_mean, a.ln2_rstd, a.res2, p.ln2_w, p.ln2_b, N, C, c.ln_eps);
+  be.residual_layernorm_forward(a.out, c.forward_only ? nullptr : a.res2, a.ln2_mean, a.ln2_rstd, drop ? a.o_d : a.o, a.ln1, p.ln2_w,
+                                p.ln2_b, N, C, c.ln_eps);
 }
 
 void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerParams& p, const BertLayerGrads& g,

@@ -96,6 +96,22 @@ static bool check_layernorm(Backend& be, int N, int C) {
   return ok;
 }
 
+// The fused residual + LayerNorm against the reference's two ops, keeping the sum and not.
+static bool check_residual_layernorm(Backend& be, int N, int C) {
+  Backend& rb = th::ref_backend();
+  Vec a = rnd((size_t)N * C, 31, -2, 2), b = rnd((size_t)N * C, 32, -2, 2), w = rnd(C, 33, 0.5f, 1.5f), bias = rnd(C, 34);
+  Vec sum((size_t)N * C), out(sum.size()), mean(N), rstd(N);
+  rb.residual_forward(sum.data(), a.data(), b.data(), (long)sum.size());
+  rb.layernorm_forward(out.data(), mean.data(), rstd.data(), sum.data(), w.data(), bias.data(), N, C, 1e-12f);
+  DevBuf<float> A(be, a), B(be, b), W(be, w), Bv(be, bias), O(be, sum.size()), R(be, sum.size()), M(be, N), S(be, N), O2(be, sum.size());
+  be.residual_layernorm_forward(O, R, M, S, A, B, W, Bv, N, C, 1e-12f);
+  be.residual_layernorm_forward(O2, nullptr, M, S, A, B, W, Bv, N, C, 1e-12f);
+  return th::allclose("sum", R.host().data(), sum.data(), sum.size(), 1e-6, 1e-6) &&
+         th::allclose("out", O.host().data(), out.data(), out.size(), 1e-5, 1e-5) &&
+         th::allclose("out without sum", O2.host().data(), out.data(), out.size(), 1e-5, 1e-5) &&
+         th::allclose("mean", M.host().data(), mean.data(), N, 1e-5, 1e-6) && th::allclose("rstd", S.host().data(), rstd.data(), N, 1e-5, 1e-5);
+}
+
 static bool check_elementwise(Backend& be, long n) {
   Backend& rb = th::ref_backend();
   Vec x = rnd(n, 31, -5, 5), y = rnd(n, 32), dout = rnd(n, 33), acc = rnd(n, 34);
@@ -297,8 +313,8 @@ int main() {
     th::report(tag + "lora r=16 dropout 0.05; odd shapes dropout 0.3", check_lora(*be, 256, 312, 312, 16, 0.05f) && check_lora(*be, 14, 100, 37, 4, 0.3f) && check_lora(*be, 700, 64, 96, 8, 0.1f));
     bool ln = true;
     for (int N : {1, 14, 256, 1024})
-      for (int C : {100, 312, 768}) ln = check_layernorm(*be, N, C) && ln;
-    th::report(tag + "layernorm N in {1,14,256,1024} x C in {100,312,768}", ln);
+      for (int C : {100, 312, 768}) ln = check_layernorm(*be, N, C) && check_residual_layernorm(*be, N, C) && ln;
+    th::report(tag + "layernorm, residual + layernorm, N in {1,14,256,1024} x C in {100,312,768}", ln);
     th::report(tag + "gelu, tanh, residual, dropout", check_elementwise(*be, 100003) && check_elementwise(*be, 5));
     th::report(tag + "split/merge heads", check_heads(*be, 2, 7, 12, 26) && check_heads(*be, 1, 128, 12, 64));
     th::report(tag + "embeddings", check_embeddings(*be, 2, 128, 312) && check_embeddings(*be, 3, 7, 100));

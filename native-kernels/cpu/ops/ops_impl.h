@@ -41,6 +41,31 @@ inline float* scratch(int slot, size_t n) {
 }
 
 // ---- layernorm -------------------------------------------------------------------------------
+// out = LayerNorm(a + b) row by row, the sum kept in a per-thread row buffer (and in res unless null)
+inline void residual_layernorm_forward(float* out, float* res, float* mean, float* rstd, const float* a, const float* b,
+                                       const float* w, const float* bias, int N, int C, float eps) {
+  for_rows(N, 64, [&](int n) {
+    static thread_local AlignedBuffer row_buf;
+    float* x = res ? res + (long)n * C : row_buf.get(C);
+    const float *xa = a + (long)n * C, *xb = b + (long)n * C;
+    float m = 0.f;
+#pragma omp simd reduction(+ : m)
+    for (int i = 0; i < C; i++) {
+      x[i] = xa[i] + xb[i];
+      m += x[i];
+    }
+    m /= C;
+    float v = 0.f;
+#pragma omp simd reduction(+ : v)
+    for (int i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
+    const float s = 1.f / std::sqrt(v / C + eps);
+    float* o = out + (long)n * C;
+    for (int i = 0; i < C; i++) o[i] = (x[i] - m) * s * w[i] + bias[i];
+    mean[n] = m;
+    rstd[n] = s;
+  });
+}
+
 inline void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* w, const float* b, int N,
                               int C, float eps) {
   for_rows(N, 64, [&](int n) {

@@ -106,6 +106,14 @@ class Backend {
                                  const float* bias, int N, int C, float eps) = 0;
   virtual void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                                   const float* weight, const float* mean, const float* rstd, int N, int C) = 0;
+  // out = LayerNorm(a + b) (the post-LayerNorm residual of a BERT layer); res receives a + b, which
+  // backward reads, or is null when no backward follows. Fused where the backend can; by default the two ops.
+  virtual void residual_layernorm_forward(float* out, float* res, float* mean, float* rstd, const float* a, const float* b,
+                                          const float* weight, const float* bias, int N, int C, float eps) {
+    float* sum = res ? res : out;  // layernorm reads each row before writing it
+    residual_forward(sum, a, b, (long)N * C);
+    layernorm_forward(out, mean, rstd, sum, weight, bias, N, C, eps);
+  }
   virtual void gelu_forward(float* out, const float* inp, long n) = 0;
   virtual void gelu_backward(float* dinp, const float* inp, const float* dout, long n) = 0;
   virtual void tanh_forward(float* out, const float* inp, long n) = 0;
