@@ -62,7 +62,7 @@ inline void column_sums(float* dbias, const float* dout, int N, int OC) {
 
 class CpuBackend final : public Backend {
  public:
-  using Int8Gemm = void (*)(float*, const float*, const int8_t*, const float*, const float*, int, int, int, uint64_t, float*);
+  using Int8Gemm = void (*)(const Int8Part*, int, const float*, int, int, int, uint64_t);  // int8_gemm_shared_*
   CpuBackend(const char* name, Int8Gemm int8_gemm) : name_(name), int8_gemm_(int8_gemm) {}
   const char* name() const override { return name_; }
 
@@ -86,6 +86,18 @@ class CpuBackend final : public Backend {
     g.bias = bias;
     g.b_packed = packed_weight(W, C, OC);
     Gemm::run(g);
+  }
+
+  void matmul_forward_shared(int n, float* const* out, const float* inp, const float* const* W, const float* const* bias, int N, int C,
+                             int OC) override {
+    GemmArgs parts[4];
+    if (n > 4) return Backend::matmul_forward_shared(n, out, inp, W, bias, N, C, OC);
+    for (int i = 0; i < n; i++) {
+      parts[i] = linear_args(out[i], inp, W[i], N, C, OC);
+      parts[i].bias = bias[i];
+      parts[i].b_packed = packed_weight(W[i], C, OC);
+    }
+    Gemm::run_shared(parts, n);
   }
 
   void matmul_gelu_forward(float* pre, float* act, const float* inp, const float* W, const float* bias, int N, int C,
@@ -121,13 +133,24 @@ class CpuBackend final : public Backend {
   void matmul_quant_forward(float* out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) override {
     quant_forward(out, nullptr, inp, w, bias, N, C, OC);
   }
+  void matmul_quant_forward_shared(int n, float* const* out, const float* inp, const QuantWeight* const* w, const float* const* bias,
+                                   int N, int C, int OC) override {
+    Int8Part parts[4];
+    bool int8 = n <= 4;
+    for (int i = 0; i < n && int8; i++) int8 = w[i]->kind == QuantKind::Int8, parts[i] = {out[i], w[i]->codes, w[i]->scale, bias[i]};
+    if (!int8) return Backend::matmul_quant_forward_shared(n, out, inp, w, bias, N, C, OC);
+    int8_gemm_(parts, n, inp, N, C, OC, frozen_);
+  }
   void matmul_quant_gelu_forward(float* pre, float* act, const float* inp, const QuantWeight& w, const float* bias, int N, int C,
                                  int OC) override {
     quant_forward(pre ? pre : act, act, inp, w, bias, N, C, OC);
   }
   // out = inp·wᵀ + bias, and GELU(out) into gelu_out when not null
   void quant_forward(float* out, float* gelu_out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) {
-    if (w.kind == QuantKind::Int8) return int8_gemm_(out, inp, w.codes, w.scale, bias, N, C, OC, frozen_, gelu_out);
+    if (w.kind == QuantKind::Int8) {
+      const Int8Part part{out, w.codes, w.scale, bias, gelu_out};
+      return int8_gemm_(&part, 1, inp, N, C, OC, frozen_);
+    }
     // nf4: dequantize ROWS output channels at a time into a bounded buffer (2.4 MB at C = 1200), GEMM them into their columns
     constexpr int ROWS = 512;
     float* buf = scratch(5, (size_t)ROWS * C);

@@ -103,9 +103,22 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
       be.matmul_forward(out, in, w, b, N, Cin, Cout);
     }
   };
-  linear(a.q, a.hq, x, p.q_w, p.q_wq, p.q_b, p.q_A, p.q_B, C, C, SITE_Q);
-  linear(a.k, a.hk, x, p.k_w, p.k_wq, p.k_b, p.k_A, p.k_B, C, C, SITE_K);
-  linear(a.v, a.hv, x, p.v_w, p.v_wq, p.v_b, p.v_A, p.v_B, C, C, SITE_V);
+  // query, key and value share their input: without adapters on them, one pass over it
+  const QuantKind qkv = p.q_wq.kind;
+  if (!(c.lora_r > 0 && (p.q_A || p.k_A || p.v_A)) && p.k_wq.kind == qkv && p.v_wq.kind == qkv) {
+    ProfileScope prof(qkv != QuantKind::None ? "matmul_quant" : "matmul", op_name(c, "query,key,value"),
+                      3 * linear_flops(c, C, C, false, false, false), N, C, 3 * C);
+    float* outs[3] = {a.q, a.k, a.v};
+    const float* bias[3] = {p.q_b, p.k_b, p.v_b};
+    const float* weights[3] = {p.q_w, p.k_w, p.v_w};
+    const QuantWeight* quant[3] = {&p.q_wq, &p.k_wq, &p.v_wq};
+    if (qkv == QuantKind::None) be.matmul_forward_shared(3, outs, x, weights, bias, N, C, C);
+    else be.matmul_quant_forward_shared(3, outs, x, quant, bias, N, C, C);
+  } else {
+    linear(a.q, a.hq, x, p.q_w, p.q_wq, p.q_b, p.q_A, p.q_B, C, C, SITE_Q);
+    linear(a.k, a.hk, x, p.k_w, p.k_wq, p.k_b, p.k_A, p.k_B, C, C, SITE_K);
+    linear(a.v, a.hv, x, p.v_w, p.v_wq, p.v_b, p.v_A, p.v_B, C, C, SITE_V);
+  }
   const AttentionShape s = attention_shape(be, c);
   if (!s.token_major) {
     ProfileScope prof("split_heads", op_name(c, "split_heads"), 0, c.B, c.T, c.NH, HS);

@@ -15,7 +15,7 @@ void sgemm_avx2(const GemmArgs& g) { avx2::Gemm::run(g); }
 double fma_peak_gflops_avx2(long iters) { return avx2::fma_peak_gflops(iters); }
 
 Backend* cpu_backend_avx2() {
-  static avx2::CpuBackend backend("avx2", int8_gemm_avx2);
+  static avx2::CpuBackend backend("avx2", int8_gemm_shared_avx2);
   return &backend;
 }
 

@@ -15,7 +15,7 @@ void sgemm_avx512(const GemmArgs& g) { avx512::Gemm::run(g); }
 double fma_peak_gflops_avx512(long iters) { return avx512::fma_peak_gflops(iters); }
 
 Backend* cpu_backend_avx512() {
-  static avx512::CpuBackend backend("avx512", int8_vnni_supported() ? int8_gemm_vnni : int8_gemm_avx2);
+  static avx512::CpuBackend backend("avx512", int8_vnni_supported() ? int8_gemm_shared_vnni : int8_gemm_shared_avx2);
   return &backend;
 }
 

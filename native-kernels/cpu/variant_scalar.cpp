@@ -15,7 +15,7 @@ void sgemm_scalar(const GemmArgs& g) { scalar::Gemm::run(g); }
 double fma_peak_gflops_scalar(long iters) { return scalar::fma_peak_gflops(iters); }
 
 Backend* cpu_backend_scalar() {
-  static scalar::CpuBackend backend("scalar", int8_gemm_portable);
+  static scalar::CpuBackend backend("scalar", int8_gemm_shared_portable);
   return &backend;
 }
 

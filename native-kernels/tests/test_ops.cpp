@@ -51,6 +51,28 @@ static bool check_matmul_gelu(Backend& be, int N, int C, int OC) {
          th::allclose("gelu in place", A2.host().data(), act.data(), act.size(), 1e-5, atol);
 }
 
+// Three weights on one input (query, key, value) against three reference products.
+static bool check_matmul_shared(Backend& be, int N, int C, int OC) {
+  Backend& rb = th::ref_backend();
+  Vec x = rnd((size_t)N * C, N + 3 * C);
+  bool ok = true;
+  std::vector<Vec> w, b, want;
+  for (int i = 0; i < 3; i++) {
+    w.push_back(rnd((size_t)OC * C, 40 + i)), b.push_back(rnd(OC, 50 + i)), want.emplace_back((size_t)N * OC);
+    rb.matmul_forward(want[i].data(), x.data(), w[i].data(), i < 2 ? b[i].data() : nullptr, N, C, OC);
+  }
+  DevBuf<float> X(be, x), W0(be, w[0]), W1(be, w[1]), W2(be, w[2]), B0(be, b[0]), B1(be, b[1]), B2(be, b[2]);
+  DevBuf<float> O0(be, (size_t)N * OC), O1(be, (size_t)N * OC), O2(be, (size_t)N * OC);
+  float* outs[3] = {O0, O1, O2};
+  const float* ws[3] = {W0, W1, W2};
+  const float* bs[3] = {B0, B1, nullptr};  // a layer without bias too
+  be.matmul_forward_shared(3, outs, X, ws, bs, N, C, OC);
+  ok = th::allclose("query", O0.host().data(), want[0].data(), want[0].size(), 1e-5, gemm_atol(C)) && ok;
+  ok = th::allclose("key", O1.host().data(), want[1].data(), want[1].size(), 1e-5, gemm_atol(C)) && ok;
+  ok = th::allclose("value", O2.host().data(), want[2].data(), want[2].size(), 1e-5, gemm_atol(C)) && ok;
+  return ok;
+}
+
 static bool check_lora(Backend& be, int N, int C, int OC, int r, float p) {
   Backend& rb = th::ref_backend();
   Vec x = rnd((size_t)N * C, 11), w = rnd((size_t)OC * C, 12), b = rnd(OC, 13), A = rnd((size_t)r * C, 14, -0.1f, 0.1f);
@@ -306,6 +328,9 @@ int main() {
     mm = check_matmul(*be, 14, 100, 37) && check_matmul(*be, 256, 1200, 312) && mm;
     mm = check_matmul(*be, 64, 768, 3072) && check_matmul(*be, 64, 3072, 768) && mm;  // BERT-base FF
     th::report(tag + "matmul fwd/bwd: TinyBERT (N=2T, T in {1,7,128,512}), BERT-base FF, odd sizes", mm);
+    th::report(tag + "matmul x3 on one input (query/key/value): TinyBERT, odd sizes, K > 1280",
+               check_matmul_shared(*be, 256, 312, 312) && check_matmul_shared(*be, 1, 312, 312) && check_matmul_shared(*be, 14, 100, 37) &&
+                   check_matmul_shared(*be, 30, 1300, 40));
     th::report(tag + "matmul + fused GELU: TinyBERT intermediate, odd sizes, K > 1280",
                check_matmul_gelu(*be, 256, 312, 1200) && check_matmul_gelu(*be, 14, 100, 37) && check_matmul_gelu(*be, 1, 312, 1200) &&
                    check_matmul_gelu(*be, 70, 1300, 96));

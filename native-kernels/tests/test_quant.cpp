@@ -143,6 +143,24 @@ static bool check_int8_gemms(int N, int C, int OC) {
   std::vector<std::pair<const char*, Int8Gemm>> kernels{{"int8_gemm_portable + gelu", int8_gemm_portable}};
   if (variant_supported(Variant::Avx2, f)) kernels.push_back({"int8_gemm_avx2 + gelu", int8_gemm_avx2});
   if (int8_vnni_supported()) kernels.push_back({"int8_gemm_vnni + gelu", int8_gemm_vnni});
+  // three weights on one input: each part as its own call
+  using Shared = void (*)(const Int8Part*, int, const float*, int, int, int, uint64_t);
+  std::vector<std::pair<const char*, Shared>> shared{{"int8_gemm_shared_portable", int8_gemm_shared_portable}};
+  if (variant_supported(Variant::Avx2, f)) shared.push_back({"int8_gemm_shared_avx2", int8_gemm_shared_avx2});
+  if (int8_vnni_supported()) shared.push_back({"int8_gemm_shared_vnni", int8_gemm_shared_vnni});
+  std::vector<int8_t> q2((size_t)OC * C);
+  Vec w2 = rnd((size_t)OC * C, OC + 2, -0.3f, 0.3f), scale2(OC), bias2 = rnd(OC, 4);
+  quantize_int8_rows(q2.data(), scale2.data(), w2.data(), OC, C);
+  const Vec want2 = int8_dequant_reference(x, q2, scale2, bias2, N, C, OC);
+  for (auto [name, gemm] : shared) {
+    Vec o1((size_t)N * OC), o2(o1.size()), o3(o1.size());
+    const Int8Part parts[3] = {{o1.data(), q.data(), scale.data(), bias.data()}, {o2.data(), q2.data(), scale2.data(), bias2.data()},
+                               {o3.data(), q.data(), scale.data(), bias.data()}};
+    gemm(parts, 3, x.data(), N, C, OC, 0);
+    ok = th::allclose(name, o1.data(), want.data(), want.size(), 1e-5, gemm_atol(C)) && ok;
+    ok = th::allclose(name, o2.data(), want2.data(), want2.size(), 1e-5, gemm_atol(C)) && ok;
+    ok = th::allclose(name, o3.data(), want.data(), want.size(), 1e-5, gemm_atol(C)) && ok;
+  }
   for (auto [name, gemm] : kernels) {
     std::fill(act.begin(), act.end(), 0.f);
     gemm(got.data(), x.data(), q.data(), scale.data(), bias.data(), N, C, OC, 0, act.data());
@@ -179,6 +197,16 @@ static bool check_backend_quant(Backend& be, int N, int C, int OC) {
   const Vec want8 = int8_dequant_reference(x, q, scale, bias, N, C, OC);
   be.matmul_quant_forward(out, X, i8, Bv, N, C, OC);
   ok = th::allclose("int8 matmul", out.host().data(), want8.data(), want8.size(), 1e-5, gemm_atol(C)) && ok;
+
+  // three weights on one input (query/key/value), int8 and nf4
+  for (auto [w, ref, name] : {std::tuple{&i8, &want8, "int8 x3 shared input"}, std::tuple{&nf4, (const Vec*)&want, "nf4 x3 shared input"}}) {
+    th::DevBuf<float> o2(be, (size_t)N * OC), o3(be, (size_t)N * OC);
+    float* outs[3] = {out, o2, o3};
+    const QuantWeight* ws[3] = {w, w, w};
+    const float* bs[3] = {Bv, Bv, Bv};
+    be.matmul_quant_forward_shared(3, outs, X, ws, bs, N, C, OC);
+    for (auto* o : {&out, &o2, &o3}) ok = th::allclose(name, o->host().data(), ref->data(), ref->size(), 1e-5, gemm_atol(C)) && ok;
+  }
 
   // with GELU fused in, in place (inference) and keeping the product (training)
   th::DevBuf<float> act(be, (size_t)N * OC);

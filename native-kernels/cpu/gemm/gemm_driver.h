@@ -140,6 +140,52 @@ struct GemmDriver {
     }
   }
 
+  // Several products of one A (the same M, K, A and strides; no GELU): query, key and value of a
+  // layer. With one K block, each M block of A is packed once for every part's panels; otherwise
+  // (or nested in a pool task) one run per part.
+  static void run_shared(const GemmArgs* parts, int n) {
+    const GemmArgs& g = parts[0];
+    constexpr int MAX_PARTS = 4;
+    if (n > MAX_PARTS || g.K <= 0 || g.K > KC_SINGLE || g.M <= 0 || in_parallel_region()) {
+      for (int i = 0; i < n; i++) run(parts[i]);
+      return;
+    }
+    static thread_local AlignedBuffer b_bufs[MAX_PARTS];
+    const float* packs[MAX_PARTS];
+    int first_panel[MAX_PARTS + 1] = {0};
+    for (int i = 0; i < n; i++) {
+      const int panels = (parts[i].N + NR - 1) / NR;
+      if (parts[i].b_packed) {
+        packs[i] = parts[i].b_packed;
+      } else {
+        float* buf = b_bufs[i].get((size_t)panels * g.K * NR);
+        pack_b(parts[i], buf, panels, 0, g.K);
+        packs[i] = buf;
+      }
+      first_panel[i + 1] = first_panel[i] + panels;
+    }
+    const int total = first_panel[n], threads = num_threads();
+    const int m_blocks = (g.M + MC - 1) / MC;
+    const int n_chunks = std::min(total, std::max(1, (4 * threads + m_blocks - 1) / m_blocks));
+    const int per_chunk = (total + n_chunks - 1) / n_chunks;
+    parallel_for(m_blocks * n_chunks, [&](int task, int) {
+      const int m0 = (task / n_chunks) * MC, mc = std::min(MC, g.M - m0);
+      const int q0 = (task % n_chunks) * per_chunk, q1 = std::min(total, q0 + per_chunk);
+      static thread_local AlignedBuffer a_buf;
+      float* a_pack = a_buf.get((size_t)MC * g.K);
+      pack_a(g, a_pack, m0, mc, 0, g.K);
+      for (int q = q0, i = 0; q < q1; q++) {
+        while (q >= first_panel[i + 1]) i++;
+        const GemmArgs& part = parts[i];
+        const int p = q - first_panel[i], n0 = p * NR, nr = std::min(NR, part.N - n0);
+        const float* bp = packs[i] + (size_t)p * g.K * NR;
+        for (int s = 0; s < mc; s += MR)
+          Kernel::run(g.K, a_pack + (size_t)s * g.K, bp, part.C + (long)(m0 + s) * part.ldc + n0, part.ldc, std::min(MR, mc - s), nr,
+                      part.accumulate, part.alpha, part.bias ? part.bias + n0 : nullptr);
+      }
+    });
+  }
+
   static void run_split_k(const GemmArgs& g, int threads) {
     static std::vector<AlignedBuffer> partials(64);
     const int parts = std::min(threads, 64);

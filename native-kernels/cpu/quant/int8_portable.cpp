@@ -29,4 +29,8 @@ void int8_gemm_portable(float* out, const float* inp, const int8_t* codes, const
   });
 }
 
+void int8_gemm_shared_portable(const Int8Part* parts, int n, const float* inp, int N, int C, int OC, uint64_t) {
+  for (int i = 0; i < n; i++) int8_gemm_portable(parts[i].out, inp, parts[i].codes, parts[i].scale, parts[i].bias, N, C, OC, 0, parts[i].gelu_out);
+}
+
 }  // namespace tbw

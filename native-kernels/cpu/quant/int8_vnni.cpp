@@ -103,7 +103,12 @@ struct VnniKernel {
 
 void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC, uint64_t frozen,
                     float* gelu_out) {
-  int8_gemm_packed<VnniKernel>(out, inp, codes, scale, bias, N, C, OC, frozen, gelu_out);
+  const Int8Part part{out, codes, scale, bias, gelu_out};
+  int8_gemm_packed<VnniKernel>(&part, 1, inp, N, C, OC, frozen);
+}
+
+void int8_gemm_shared_vnni(const Int8Part* parts, int n, const float* inp, int N, int C, int OC, uint64_t frozen) {
+  int8_gemm_packed<VnniKernel>(parts, n, inp, N, C, OC, frozen);
 }
 
 bool int8_vnni_supported() {
@@ -119,6 +124,9 @@ namespace tbw {
 void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC, uint64_t,
                     float* gelu_out) {
   int8_gemm_portable(out, inp, codes, scale, bias, N, C, OC, 0, gelu_out);
+}
+void int8_gemm_shared_vnni(const Int8Part* parts, int n, const float* inp, int N, int C, int OC, uint64_t frozen) {
+  int8_gemm_shared_portable(parts, n, inp, N, C, OC, frozen);
 }
 bool int8_vnni_supported() { return false; }
 }  // namespace tbw

@@ -40,6 +40,12 @@ class Backend {
   // ---- linear layers -----------------------------------------------------------------------
   // inp (N,C), weight (OC,C), bias (OC) or null -> out (N,OC)
   virtual void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int N, int C, int OC) = 0;
+  // One input through n linear layers of the same shape (query, key, value): out[i] = inp·W[i]ᵀ + bias[i].
+  // Backends share the input's packing (or int8 quantization) across them where they can.
+  virtual void matmul_forward_shared(int n, float* const* out, const float* inp, const float* const* weight, const float* const* bias,
+                                     int N, int C, int OC) {
+    for (int i = 0; i < n; i++) matmul_forward(out[i], inp, weight[i], bias[i], N, C, OC);
+  }
   // act = GELU(inp·Wᵀ + bias); pre keeps the product when not null (backward reads it).
   // Fused where the backend can; by default the two ops.
   virtual void matmul_gelu_forward(float* pre, float* act, const float* inp, const float* weight, const float* bias, int N, int C,
@@ -63,6 +69,10 @@ class Backend {
   // inp (N,C) · w (OC,C)ᵀ + bias -> out (N,OC): int8 with per-token int8 activations, or nf4
   // dequantized a bounded chunk of rows at a time
   virtual void matmul_quant_forward(float* out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) = 0;
+  virtual void matmul_quant_forward_shared(int n, float* const* out, const float* inp, const QuantWeight* const* w,
+                                           const float* const* bias, int N, int C, int OC) {
+    for (int i = 0; i < n; i++) matmul_quant_forward(out[i], inp, *w[i], bias[i], N, C, OC);
+  }
   virtual void matmul_quant_gelu_forward(float* pre, float* act, const float* inp, const QuantWeight& w, const float* bias, int N,
                                          int C, int OC) {
     float* y = pre ? pre : act;

@@ -73,6 +73,19 @@ void int8_gemm_avx2(float* out, const float* inp, const int8_t* codes, const flo
                     uint64_t frozen = 0, float* gelu_out = nullptr);
 void int8_gemm_vnni(float* out, const float* inp, const int8_t* codes, const float* scale, const float* bias, int N, int C, int OC,
                     uint64_t frozen = 0, float* gelu_out = nullptr);
-bool int8_vnni_supported();  // AVX-512 VNNI + BW on this CPU and in this build
+bool int8_vnni_supported();
+
+// n weights on one input, each part (N,OC) = inp · codesᵀ + bias (and GELU into gelu_out when set):
+// query, key and value share the per-token quantization of their input.
+struct Int8Part {
+  float* out;
+  const int8_t* codes;
+  const float* scale;
+  const float* bias;
+  float* gelu_out = nullptr;
+};
+void int8_gemm_shared_portable(const Int8Part* parts, int n, const float* inp, int N, int C, int OC, uint64_t frozen);
+void int8_gemm_shared_avx2(const Int8Part* parts, int n, const float* inp, int N, int C, int OC, uint64_t frozen);
+void int8_gemm_shared_vnni(const Int8Part* parts, int n, const float* inp, int N, int C, int OC, uint64_t frozen);  // AVX-512 VNNI + BW on this CPU and in this build
 
 }  // namespace tbw
