@@ -40,8 +40,8 @@ async function main() {
   for (const v of variants) if (!BENCH_VARIANTS.includes(v)) throw new Error(`unknown variant ${v}; choose from ${BENCH_VARIANTS.join(', ')}`)
   const threads = Number(arg('threads') ?? os.availableParallelism())
   const iterations = Number(arg('iterations') ?? 20)
-  console.log(`threads ${threads}, batches ${batches.join(' ')}, sequences ${seqs.join(' ')}, ${iterations} timed calls per cell (at most 20 s)`)
-  const rows = await benchMatrix({ model, checkpoint, data, batches, seqs, iterations, warmup: 2, threads, maxSeconds: 20 }, variants, (f, m) => {
+  console.log(`threads ${threads}, batches ${batches.join(' ')}, sequences ${seqs.join(' ')}, ${iterations} timed calls per cell or more for 2 s (at most 20 s)`)
+  const rows = await benchMatrix({ model, checkpoint, data, batches, seqs, iterations, warmup: 2, threads, minSeconds: 2, maxSeconds: 20 }, variants, (f, m) => {
     if (process.stdout.isTTY) process.stdout.write(`\r${(100 * f).toFixed(0).padStart(3)}% ${m}\x1b[K`)
   })
   if (process.stdout.isTTY) process.stdout.write('\r\x1b[K')

@@ -29,6 +29,37 @@ constexpr float NEG_INF = -std::numeric_limits<float>::infinity();
 
 inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
+// dst[0, width) = src[0, n) then zeros (n <= width): a head's row (26 floats at HS = 26) is too
+// short for memcpy/memset calls; AVX-512 does it with masked vectors.
+inline void copy_padded(float* __restrict__ dst, const float* __restrict__ src, int n, int width) {
+#if defined(__AVX512F__)
+  if (width % 16 == 0) {
+    for (int j = 0; j < width; j += 16) {
+      const int left = n - j;
+      const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u);
+      _mm512_storeu_ps(dst + j, _mm512_maskz_loadu_ps(m, src + j));
+    }
+    return;
+  }
+#endif
+  int j = 0;
+  for (; j < n; j++) dst[j] = src[j];
+  for (; j < width; j++) dst[j] = 0.f;
+}
+
+// dst[0, n) = s · src[0, n)
+inline void scale_row(float* __restrict__ dst, const float* __restrict__ src, int n, float s) {
+#if defined(__AVX512F__)
+  const __m512 vs = _mm512_set1_ps(s);
+  for (int j = 0; j < n; j += 16) {
+    const __mmask16 m = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1u);
+    _mm512_mask_storeu_ps(dst + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, src + j), vs));
+  }
+#else
+  for (int j = 0; j < n; j++) dst[j] = src[j] * s;
+#endif
+}
+
 // Packing a head's (T, HS) matrix X (row stride ld) into micro-kernel layouts (zero padded):
 //   as A, rows = T:          slivers of MR rows, each [HS][MR]
 //   as B over HS columns:    panels of NR columns of d, each [T][NR]   (k = row)
@@ -47,12 +78,7 @@ inline void pack_rows_as_a(float* __restrict__ dst, const float* __restrict__ X,
 inline void pack_rows_as_b(float* __restrict__ dst, const float* __restrict__ X, int T, int HS, long ld) {
   for (int c0 = 0; c0 < HS; c0 += NR, dst += (size_t)T * NR) {
     const int nr = std::min(NR, HS - c0);
-    for (int k = 0; k < T; k++) {
-      float* __restrict__ out = dst + (size_t)k * NR;
-      const float* __restrict__ row = X + k * ld + c0;
-      for (int j = 0; j < nr; j++) out[j] = row[j];
-      for (int j = nr; j < NR; j++) out[j] = 0.f;
-    }
+    for (int k = 0; k < T; k++) copy_padded(dst + (size_t)k * NR, X + k * ld + c0, nr, NR);
   }
 }
 
@@ -76,13 +102,7 @@ inline void prepare_a(float* __restrict__ dst, const float* __restrict__ X, int 
   const int hsp = a_row_stride(HS);
   if (!hsp) return pack_rows_as_a(dst, X, T, HS, ld);
   const int rows = round_up(T, MR);
-  for (int i = 0; i < rows; i++) {
-    float* __restrict__ out = dst + (size_t)i * hsp;
-    const int n = i < T ? HS : 0;
-    const float* __restrict__ row = X + i * ld;
-    for (int d = 0; d < n; d++) out[d] = row[d];
-    for (int d = n; d < hsp; d++) out[d] = 0.f;
-  }
+  for (int i = 0; i < rows; i++) copy_padded(dst + (size_t)i * hsp, X + i * ld, i < T ? HS : 0, hsp);
 }
 
 // C (rows, cols) [+]= alpha · A · B, C row-major with ldc; B from packed panels (panel stride
@@ -202,9 +222,7 @@ inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, c
       tile_product<BC, 1>(w.o, HS, w.s, br, bc, w.vb + (size_t)j0 * NR, (size_t)T * NR, HS, 1.f, true);
     }
     for (int i = 0; i < br; i++) {  // l >= 1 where any key was kept
-      float* dst = out + (i0 + i) * ld;
-      const float inv = w.l[i] > 0.f ? 1.f / w.l[i] : 0.f;
-      for (int d = 0; d < HS; d++) dst[d] = w.o[(size_t)i * HS + d] * inv;
+      scale_row(out + (i0 + i) * ld, w.o + (size_t)i * HS, HS, w.l[i] > 0.f ? 1.f / w.l[i] : 0.f);
     }
     for (int i = 0; i < br; i++) lse[i0 + i] = w.l[i] > 0.f ? (w.m[i] + fast_log2(w.l[i])) * kLn2 : NEG_INF;
   }
@@ -274,15 +292,29 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
   }
 }
 
+// f(b, h, thread) for every head, a task being a run of consecutive heads of one sequence: in the
+// token-major layout neighbouring heads share cache lines (a row's heads are adjacent), so one
+// thread taking them in turn reuses those lines and no two threads write the same line. Runs
+// are shortened (down to one head) until there are 4 tasks per thread.
+template <class F>
+inline void for_head_groups(const AttentionShape& s, F&& f) {
+  int run = s.NH;
+  while (run > 1 && (long)s.B * ((s.NH + run - 1) / run) < 4L * num_threads()) run = (run + 1) / 2;
+  const int groups = (s.NH + run - 1) / run;
+  parallel_for(s.B * groups, [&](int task, int thread) {
+    const int b = task / groups, h0 = (task % groups) * run;
+    for (int h = h0; h < std::min(s.NH, h0 + run); h++) f(b, h, thread);
+  });
+}
+
 inline void forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
                     AttentionShape s, float p, uint64_t seed) {
   auto& ws = workspaces();
   for (auto& w : ws) w->reserve(s.T, s.HS);
-  parallel_for(s.B * s.NH, [&](int bh, int thread) {
-    const int b = bh / s.NH, h = bh % s.NH;
+  for_head_groups(s, [&](int b, int h, int thread) {
     const long o = s.head_offset(b, h);
-    forward_head(*ws[thread], out + o, lse + (long)bh * s.T, q + o, k + o, v + o, mask ? mask + (long)b * s.T : nullptr, b, h,
-                 s, p, seed);
+    forward_head(*ws[thread], out + o, lse + ((long)b * s.NH + h) * s.T, q + o, k + o, v + o, mask ? mask + (long)b * s.T : nullptr,
+                 b, h, s, p, seed);
   });
 }
 
@@ -290,10 +322,9 @@ inline void backward(float* dq, float* dk, float* dv, const float* dout, const f
                      const float* out, const float* lse, const uint8_t* mask, AttentionShape s, float p, uint64_t seed) {
   auto& ws = workspaces();
   for (auto& w : ws) w->reserve(s.T, s.HS);
-  parallel_for(s.B * s.NH, [&](int bh, int thread) {
-    const int b = bh / s.NH, h = bh % s.NH;
+  for_head_groups(s, [&](int b, int h, int thread) {
     const long o = s.head_offset(b, h);
-    backward_head(*ws[thread], dq + o, dk + o, dv + o, dout + o, q + o, k + o, v + o, out + o, lse + (long)bh * s.T,
+    backward_head(*ws[thread], dq + o, dk + o, dv + o, dout + o, q + o, k + o, v + o, out + o, lse + ((long)b * s.NH + h) * s.T,
                   mask ? mask + (long)b * s.T : nullptr, b, h, s, p, seed);
   });
 }

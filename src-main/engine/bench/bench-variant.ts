@@ -28,6 +28,7 @@ export interface BenchRequest {
   threads: number
   device?: string // the native variants' device: cpu (default) or cuda:N
   maxSeconds?: number // per cell: stop timing after this long (at least 3 calls)
+  minSeconds?: number // per cell: go on timing past `iterations` until this long (at most 2000 calls), so a fast cell's p50 is not from a few calls
   // Profile the first cell (first sequence, first batch) in extra calls after its timing, so the
   // timed calls run without the profiler: a Chrome trace written into `dir`.
   profile?: ProfileSchedule & { dir: string }
@@ -110,7 +111,8 @@ export async function benchVariant(
       for (let i = 0; i < req.warmup; i++) await runner.run(batches[i % batches.length])
       const times: number[] = []
       const started = performance.now()
-      for (let i = 0; i < req.iterations; i++) {
+      const more = (i: number) => i < req.iterations || (!!req.minSeconds && i < 2000 && performance.now() - started < req.minSeconds * 1000)
+      for (let i = 0; more(i); i++) {
         const t0 = performance.now()
         await runner.run(batches[i % batches.length])
         times.push(performance.now() - t0)
