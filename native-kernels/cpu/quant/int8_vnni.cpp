@@ -82,21 +82,27 @@ struct VnniKernel {
       TBW_ROW(0) TBW_ROW(1) TBW_ROW(2) TBW_ROW(3) TBW_ROW(4) TBW_ROW(5) TBW_ROW(6) TBW_ROW(7)
 #undef TBW_ROW
     }
-    const __m512i acc[MR][GR] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
-    for (int p = 0; p < gr; p++) {
-      const int o0 = (g0 + p) * 16, valid = std::min(16, OC - o0);
-      const __mmask16 m = (__mmask16)((1u << valid) - 1u);
-      const __m512 ws = _mm512_maskz_loadu_ps(m, scale + o0);
-      const __m512 bv = bias ? _mm512_maskz_loadu_ps(m, bias + o0) : _mm512_setzero_ps();
-      for (int i = 0; i < mr; i++) {
-        const int n = n0 + i;
-        const __m512i dot = _mm512_sub_epi32(acc[i][p], _mm512_set1_epi32(128 * xsum[n]));
-        const __m512 s = _mm512_mul_ps(_mm512_set1_ps(xs[n]), ws);
-        const __m512 r = _mm512_add_ps(_mm512_mul_ps(s, _mm512_cvtepi32_ps(dot)), bv);
-        _mm512_mask_storeu_ps(out + (long)n * OC + o0, m, r);
-      }
-    }
+    // Epilogue straight from the named accumulators (copying them into an array spills them to the stack).
+    const int o0 = g0 * 16;
+    const __mmask16 m0 = channel_mask(OC - o0), m1 = gr > 1 ? channel_mask(OC - o0 - 16) : (__mmask16)0;
+    const __m512 ws0 = _mm512_maskz_loadu_ps(m0, scale + o0), ws1 = _mm512_maskz_loadu_ps(m1, scale + o0 + 16);
+    const __m512 bv0 = bias ? _mm512_maskz_loadu_ps(m0, bias + o0) : _mm512_setzero_ps();
+    const __m512 bv1 = bias ? _mm512_maskz_loadu_ps(m1, bias + o0 + 16) : _mm512_setzero_ps();
+    const auto store = [&](int i, __m512i a0, __m512i a1) {
+      if (i >= mr) return;
+      const int n = n0 + i;
+      const __m512i corr = _mm512_set1_epi32(128 * xsum[n]);
+      const __m512 xv = _mm512_set1_ps(xs[n]);
+      float* o = out + (long)n * OC + o0;
+      _mm512_mask_storeu_ps(o, m0, _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(xv, ws0), _mm512_cvtepi32_ps(_mm512_sub_epi32(a0, corr))), bv0));
+      if (m1) _mm512_mask_storeu_ps(o + 16, m1, _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(xv, ws1), _mm512_cvtepi32_ps(_mm512_sub_epi32(a1, corr))), bv1));
+    };
+    store(0, c00, c01), store(1, c10, c11), store(2, c20, c21), store(3, c30, c31);
+    store(4, c40, c41), store(5, c50, c51), store(6, c60, c61), store(7, c70, c71);
   }
+
+  // the valid channels of a 16-channel panel with `left` channels to go (0 when none)
+  static __mmask16 channel_mask(int left) { return left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1u); }
 };
 
 }  // namespace
