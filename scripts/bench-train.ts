@@ -109,7 +109,7 @@ async function main() {
   if (py.status === 0) {
     const out = JSON.parse(py.stdout.trim().split('\n').pop()!) as { torch: string; threads: number; blas: string; results: { seq_per_s: number; ms_per_step: number }[] }
     torchInfo = `PyTorch ${out.torch}, ${out.threads} threads, BLAS: ${out.blas}`
-    if (out.blas !== 'openblas') torchInfo += ' (not OpenBLAS: apt install libopenblas0-openmp for PyTorch at its best)'
+    if (!out.blas.startsWith('openblas')) torchInfo += ' (not OpenBLAS: apt install libopenblas0-openmp for PyTorch at its best)'
     for (const r of rows) {
       const k = cases.findIndex((c) => c.mode === r.mode && c.seq === r.seq)
       r.torch_seq_per_s = out.results[k].seq_per_s

@@ -6,6 +6,7 @@ AdamW) on the same batch shapes, in float32 on the CPU.
 Reads a JSON job on stdin, prints one JSON result line. No transformers
 package is needed: the model is written out in torch ops, as HF computes it.
 """
+import ctypes
 import json
 import math
 import sys
@@ -66,6 +67,20 @@ class Bert(torch.nn.Module):
         return self.cls(self.drop(torch.tanh(self.pool(x[:, 0]))))
 
 
+def openblas_core():
+    """The kernel set OpenBLAS picked (e.g. 'Haswell'), or None without OpenBLAS."""
+    with open("/proc/self/maps") as f:
+        paths = {line.split()[-1] for line in f if "openblas" in line and line.split()[-1].startswith("/")}
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
 def main():
     job = json.load(sys.stdin)
     torch.set_num_threads(job["threads"])
@@ -115,6 +130,8 @@ def main():
         blas = "openblas" if "openblas" in maps else "mkl" if "libmkl" in maps else "reference libblas" if "libblas" in maps else "unknown"
     except OSError:
         pass
+    if blas == "openblas":
+        blas += f" ({openblas_core()} kernels)"
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas, "results": results}))
 
 
