@@ -115,6 +115,15 @@ class CpuBackend final : public Backend {
     frozen_ = token;
   }
 
+  bool fuses_gelu_backward() const override { return true; }
+  void matmul_backward_gelu(float* dpre, float* dweight, float* dbias, const float* dout, const float* inp, const float* W,
+                            const float* pre, int N, int C, int OC) override {
+    GemmArgs g = linear_dinp_args(dpre, dout, W, N, C, OC);
+    g.gelu_grad_at = pre;
+    Gemm::run(g);
+    matmul_backward(nullptr, dweight, dbias, dout, inp, W, N, C, OC);
+  }
+
   void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* W, int N,
                        int C, int OC) override {
     if (dinp) {

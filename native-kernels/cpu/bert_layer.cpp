@@ -157,22 +157,28 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   const int N = c.B * c.T, C = c.C, HS = C / c.NH;
   const long NC = (long)N * C, NF = (long)N * c.FF;
   ProfileScope layer_prof("layer_backward", profiling() ? "layer" + std::to_string(c.index) + " backward" : std::string(), 0, c.B, c.T, C);
+  // output.dense's input gradient goes straight through GELU (one GEMM, no (N,FF) intermediate)
+  // where the backend fuses it and the layer is a plain trainable or frozen fp32 linear.
+  const bool fuse_gelu = be.fuses_gelu_backward() && !(c.lora_r > 0 && p.o_A) && p.o_wq.kind == QuantKind::None;
   Carve mem(a.scratch);
   auto take = [&](long n) { return mem.take(n); };
-  // Gradients accumulate (+=), so they start from zero; the last four are first written by
-  // split/merge heads (overwrite) and are left out of the zeroing.
-  float *d_res2 = take(NC), *d_o = take(NC), *d_res1 = take(NC), *d_ao = take(NC);
-  float *d_att = take(NC), *dqh = take(NC), *dkh = take(NC), *dvh = take(NC), *d_iact = take(NF), *d_ipre = take(NF);
+  // Gradients accumulate (+=), so they start from zero, except those whose first write overwrites
+  // (dropout_forward applies the backward's mask; split/merge heads; the fused GELU backward),
+  // which are left out of the zeroing.
+  float *d_res2 = take(NC), *d_res1 = take(NC), *d_att = take(NC), *dqh = take(NC), *dkh = take(NC), *dvh = take(NC);
+  float *d_iact = nullptr, *d_ipre = nullptr;
+  if (!fuse_gelu) d_iact = take(NF), d_ipre = take(NF);
   float *dummy_w = take(C), *dummy_b = take(C);  // layernorm gradients of a frozen layernorm
   be.fill_zero(a.scratch, (size_t)(dummy_b + C - a.scratch) * sizeof(float));
-  float *d_ah = take(NC), *dq = take(NC), *dk = take(NC), *dv = take(NC);
+  if (fuse_gelu) d_ipre = take(NF);
+  float *d_o = take(NC), *d_ao = take(NC), *d_ah = take(NC), *dq = take(NC), *dk = take(NC), *dv = take(NC);
 
   be.layernorm_backward(d_res2, g.ln2_w ? g.ln2_w : dummy_w, g.ln2_b ? g.ln2_b : dummy_b, dout, a.res2, p.ln2_w, a.ln2_mean,
                         a.ln2_rstd, N, C);
   // res2 = dropout(o) + ln1: ln1's gradient is d_res2 itself (it goes on accumulating the
   // intermediate layer's input gradient below), o's is d_res2 through the dropout mask.
   float* d_ln1 = d_res2;
-  be.dropout_backward(d_o, d_res2, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));
+  be.dropout_forward(d_o, d_res2, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN2));  // d_o = mask ∘ d_res2
   // A linear layer's backward: LoRA's (never dW of the frozen base) when it has an adapter.
   auto linear_back = [&](float* din, const float* d, const float* in, const float* w, const QuantWeight& qw, const float* A,
                          const float* Bm, const float* h, float* gw, float* gb, float* gA, float* gB, int Cin, int Cout, Site site) {
@@ -190,14 +196,20 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
       be.matmul_backward(din, gw, gb, d, in, w, N, Cin, Cout);
     }
   };
-  linear_back(d_iact, d_o, a.i_act, p.o_w, p.o_wq, p.o_A, p.o_B, a.ho, g.o_w, g.o_b, g.o_A, g.o_B, c.FF, C, SITE_O);
-  be.gelu_backward(d_ipre, a.i_pre, d_iact, NF);
+  if (fuse_gelu) {
+    ProfileScope prof("matmul_backward", profiling() ? op_name(c, site_name(SITE_O)) + " backward" : "",
+                      linear_flops(c, c.FF, C, false, true, g.o_w != nullptr), N, c.FF, C);
+    be.matmul_backward_gelu(d_ipre, g.o_w, g.o_b, d_o, a.i_act, p.o_w, a.i_pre, N, c.FF, C);
+  } else {
+    linear_back(d_iact, d_o, a.i_act, p.o_w, p.o_wq, p.o_A, p.o_B, a.ho, g.o_w, g.o_b, g.o_A, g.o_B, c.FF, C, SITE_O);
+    be.gelu_backward(d_ipre, a.i_pre, d_iact, NF);
+  }
   linear_back(d_ln1, d_ipre, a.ln1, p.i_w, p.i_wq, p.i_A, p.i_B, a.hi, g.i_w, g.i_b, g.i_A, g.i_B, C, c.FF, SITE_I);
   be.layernorm_backward(d_res1, g.ln1_w ? g.ln1_w : dummy_w, g.ln1_b ? g.ln1_b : dummy_b, d_ln1, a.res1, p.ln1_w, a.ln1_mean,
                         a.ln1_rstd, N, C);
   // res1 = dropout(ao) + x: x's gradient is d_res1 (dropout with p = 0 adds it), ao's goes through the mask.
   be.dropout_backward(dx, d_res1, NC, 0.f, 0);
-  be.dropout_backward(d_ao, d_res1, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));
+  be.dropout_forward(d_ao, d_res1, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));  // d_ao = mask ∘ d_res1
   linear_back(d_att, d_ao, a.att, p.ao_w, p.ao_wq, p.ao_A, p.ao_B, a.hao, g.ao_w, g.ao_b, g.ao_A, g.ao_B, C, C, SITE_AO);
   const AttentionShape sh = attention_shape(be, c);
   {

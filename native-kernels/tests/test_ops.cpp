@@ -51,6 +51,23 @@ static bool check_matmul_gelu(Backend& be, int N, int C, int OC) {
          th::allclose("gelu in place", A2.host().data(), act.data(), act.size(), 1e-5, atol);
 }
 
+// output.dense's backward through GELU: dpre = (dout·W) ∘ GELU'(pre) written, dweight and dbias
+// accumulated, against the reference's matmul_backward and gelu_backward. K = OC > 1280 takes the
+// unfused second pass.
+static bool check_matmul_backward_gelu(Backend& be, int N, int C, int OC) {
+  Backend& rb = th::ref_backend();
+  Vec x = rnd((size_t)N * C, 61), w = rnd((size_t)OC * C, 62), dout = rnd((size_t)N * OC, 63), pre = rnd((size_t)N * C, 64, -3, 3);
+  Vec dw0 = rnd((size_t)OC * C, 65), db0 = rnd(OC, 66), junk = rnd((size_t)N * C, 67);
+  Vec dx((size_t)N * C, 0.f), dpre((size_t)N * C, 0.f), dw = dw0, db = db0;
+  rb.matmul_backward(dx.data(), dw.data(), db.data(), dout.data(), x.data(), w.data(), N, C, OC);
+  rb.gelu_backward(dpre.data(), pre.data(), dx.data(), (long)dx.size());
+  DevBuf<float> X(be, x), W(be, w), dO(be, dout), P(be, pre), dP(be, junk), dW(be, dw0), dB(be, db0);  // dpre overwritten
+  be.matmul_backward_gelu(dP, dW, dB, dO, X, W, P, N, C, OC);
+  return th::allclose("dpre", dP.host().data(), dpre.data(), dpre.size(), 1e-5, 1.2 * gemm_atol(OC)) &&
+         th::allclose("dweight", dW.host().data(), dw.data(), dw.size(), 1e-5, gemm_atol(N)) &&
+         th::allclose("dbias", dB.host().data(), db.data(), db.size(), 1e-5, gemm_atol(N));
+}
+
 // Three weights on one input (query, key, value) against three reference products.
 static bool check_matmul_shared(Backend& be, int N, int C, int OC) {
   Backend& rb = th::ref_backend();
@@ -321,6 +338,7 @@ int main() {
   std::printf("test_ops (each fast backend vs the reference backend)\n");
   th::report("fast_exp2 vs std::exp2 on [-126, 0]", check_fast_exp2());
   th::report("fast_log2 vs std::log2 on [2^-20, 2^40]", check_fast_log2());
+  th::report("[ref] matmul backward through GELU (the default: two ops)", check_matmul_backward_gelu(th::ref_backend(), 14, 37, 100));
   for (Backend* be : th::fast_backends_or_skip("ops")) {
     const std::string tag = std::string("[") + be->name() + "] ";
     bool mm = true;
@@ -331,6 +349,9 @@ int main() {
     th::report(tag + "matmul x3 on one input (query/key/value): TinyBERT, odd sizes, K > 1280",
                check_matmul_shared(*be, 256, 312, 312) && check_matmul_shared(*be, 1, 312, 312) && check_matmul_shared(*be, 14, 100, 37) &&
                    check_matmul_shared(*be, 30, 1300, 40));
+    th::report(tag + std::string("matmul backward through GELU") + (be->fuses_gelu_backward() ? " (fused)" : " (two ops)"),
+               check_matmul_backward_gelu(*be, 256, 1200, 312) && check_matmul_backward_gelu(*be, 14, 37, 100) &&
+                   check_matmul_backward_gelu(*be, 30, 40, 1300));
     th::report(tag + "matmul + fused GELU: TinyBERT intermediate, odd sizes, K > 1280",
                check_matmul_gelu(*be, 256, 312, 1200) && check_matmul_gelu(*be, 14, 100, 37) && check_matmul_gelu(*be, 1, 312, 1200) &&
                    check_matmul_gelu(*be, 70, 1300, 96));

@@ -76,11 +76,15 @@ struct GemmDriver {
       return;
     }
     const int threads = in_parallel_region() ? 1 : num_threads();
-    if (g.gelu_out && g.K > KC_SINGLE) {  // C is final only after several K blocks: GELU in a second pass
+    if ((g.gelu_out || g.gelu_grad_at) && g.K > KC_SINGLE) {  // C is final only after several K blocks: a second pass
       GemmArgs plain = g;
-      plain.gelu_out = nullptr;
+      plain.gelu_out = nullptr, plain.gelu_grad_at = nullptr;
       run(plain);
-      parallel_for(g.M, [&](int m, int) { gelu_span(g.gelu_out + (long)m * g.ldc, g.C + (long)m * g.ldc, g.N); });
+      parallel_for(g.M, [&](int m, int) {
+        float* c = g.C + (long)m * g.ldc;
+        if (g.gelu_grad_at) gelu_grad_span(c, g.gelu_grad_at + (long)m * g.ldc, g.N);
+        if (g.gelu_out) gelu_span(g.gelu_out + (long)m * g.ldc, c, g.N);
+      });
       return;
     }
     // Long-K products with a small output (the dweight GEMMs: K = tokens) would
@@ -132,9 +136,13 @@ struct GemmDriver {
                         std::min(MR, mc - s), nr, !first || g.accumulate, g.alpha, bias);
           }
         }
-        if (g.gelu_out && p0 < p1) {  // one K block (see run): this block of C is final and still in L2
+        if ((g.gelu_out || g.gelu_grad_at) && p0 < p1) {  // one K block (see run): this block of C is final and still in L2
           const int n0 = p0 * NR, n1 = std::min(g.N, p1 * NR);
-          for (int m = m0; m < m0 + mc; m++) gelu_span(g.gelu_out + (long)m * g.ldc + n0, g.C + (long)m * g.ldc + n0, n1 - n0);
+          for (int m = m0; m < m0 + mc; m++) {
+            float* c = g.C + (long)m * g.ldc + n0;
+            if (g.gelu_grad_at) gelu_grad_span(c, g.gelu_grad_at + (long)m * g.ldc + n0, n1 - n0);
+            if (g.gelu_out) gelu_span(g.gelu_out + (long)m * g.ldc + n0, c, n1 - n0);
+          }
         }
       });
     }

@@ -132,10 +132,7 @@ inline void gelu_forward(float* out, const float* inp, long n) {
 
 inline void gelu_backward(float* dinp, const float* inp, const float* dout, long n) {
   for_chunks(n, [&](long b, long e) {
-    for (long i = b; i < e; i++) {
-      const float x = inp[i];
-      dinp[i] += dout[i] * (fast_normal_cdf(x) + x * 0.3989422804014327f * fast_exp_nonpos(-0.5f * x * x));
-    }
+    for (long i = b; i < e; i++) dinp[i] += dout[i] * gelu_grad(inp[i]);
   });
 }
 

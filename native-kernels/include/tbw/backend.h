@@ -40,6 +40,20 @@ class Backend {
   // ---- linear layers -----------------------------------------------------------------------
   // inp (N,C), weight (OC,C), bias (OC) or null -> out (N,OC)
   virtual void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int N, int C, int OC) = 0;
+  // The output dense layer's backward through the GELU before it: dpre = (dout·W) ∘ GELU'(pre) is
+  // written (not accumulated; dout·W is never stored), dweight and dbias accumulate as in
+  // matmul_backward. Fused where fuses_gelu_backward(); by default the two ops through a temporary.
+  virtual bool fuses_gelu_backward() const { return false; }
+  virtual void matmul_backward_gelu(float* dpre, float* dweight, float* dbias, const float* dout, const float* inp,
+                                    const float* weight, const float* pre, int N, int C, int OC) {
+    const size_t bytes = (size_t)N * C * sizeof(float);
+    void* t = alloc(bytes);
+    fill_zero(t, bytes);
+    matmul_backward(static_cast<float*>(t), dweight, dbias, dout, inp, weight, N, C, OC);
+    fill_zero(dpre, bytes);
+    gelu_backward(dpre, pre, static_cast<float*>(t), (long)N * C);
+    release(t);
+  }
   // One input through n linear layers of the same shape (query, key, value): out[i] = inp·W[i]ᵀ + bias[i].
   // Backends share the input's packing (or int8 quantization) across them where they can.
   virtual void matmul_forward_shared(int n, float* const* out, const float* inp, const float* const* weight, const float* const* bias,

@@ -81,4 +81,12 @@ inline float fast_log2(float x) {
 // e^x for x <= 0.
 inline float fast_exp_nonpos(float x) { return fast_exp2_nonpos(x * 1.4426950408889634f); }
 
+// GELU'(x) = Φ(x) + x·φ(x)
+inline float gelu_grad(float x) { return fast_normal_cdf(x) + x * 0.3989422804014327f * fast_exp_nonpos(-0.5f * x * x); }
+
+// d[i] *= GELU'(x[i]) for i < n: a gradient taken back through GELU
+inline void gelu_grad_span(float* d, const float* x, long n) {
+  for (long i = 0; i < n; i++) d[i] *= gelu_grad(x[i]);
+}
+
 }  // namespace tbw

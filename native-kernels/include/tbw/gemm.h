@@ -23,6 +23,8 @@ struct GemmArgs {
   const float* b_packed = nullptr;
   // When set, GELU(C) is also written here (same ldc; may be C itself), while the tile is in cache.
   float* gelu_out = nullptr;
+  // When set, C ∘= GELU'(gelu_grad_at) (same ldc) once C is final: a gradient taken back through GELU.
+  const float* gelu_grad_at = nullptr;
 };
 
 void sgemm_ref(const GemmArgs& g);     // plain triple loop, double accumulation: the oracle
