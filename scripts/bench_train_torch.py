@@ -113,8 +113,8 @@ def main():
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
 
-        for b in batches[: job["warmup"]]:
-            step(b)
+        for i in range(case.get("warmup", job["warmup"])):
+            step(batches[i % len(batches)])
         t0 = time.perf_counter()
         seqs = 0
         for i in range(job["steps"]):
