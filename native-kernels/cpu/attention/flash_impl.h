@@ -137,7 +137,7 @@ inline void a_product(float* S, const float* a, int r0, int rows, int HS, const 
 struct Workspace {
   AlignedBuffer heads, tiles;
   float *qa, *doa, *kb, *vb_t, *vb, *dob_t, *qb, *kbd, *dsum;  // per-head packs; dsum (T) = rowsum(dO∘O)
-  float *s, *dp, *pd, *o, *m, *l, *dk, *dv;  // per-tile buffers
+  float *s, *dp, *pd, *o, *m, *l, *dk, *dv, *keep;  // per-tile buffers; keep: one row's dropout multipliers
 
   static size_t al(size_t n) { return (n + 15) / 16 * 16; }
   static size_t a_size(int T, int HS) { return al((size_t)round_up(T, MR) * std::max(HS, a_row_stride(HS))); }  // prepare_a
@@ -146,7 +146,7 @@ struct Workspace {
   static size_t head_floats(int T, int HS) { return 2 * a_size(T, HS) + 2 * bt_size(T, HS) + 4 * bd_size(T, HS) + al(T); }
   static size_t tile_floats(int HS) {
     const size_t hsr = round_up(HS, NR);
-    return 3 * al((size_t)BR * BC) + al(BR * hsr) + 2 * al(BR) + 2 * al(BC * hsr);
+    return 3 * al((size_t)BR * BC) + al(BR * hsr) + 2 * al(BR) + 2 * al(BC * hsr) + al(BC);
   }
   void reserve(int T, int HS) {
     Carve h(heads.get(head_floats(T, HS)));
@@ -158,6 +158,7 @@ struct Workspace {
     const size_t tile = al((size_t)BR * BC), hsr = round_up(HS, NR);
     s = t.take(tile), dp = t.take(tile), pd = t.take(tile);
     o = t.take(al(BR * hsr)), m = t.take(al(BR)), l = t.take(al(BR)), dk = t.take(al(BC * hsr)), dv = t.take(al(BC * hsr));
+    keep = t.take(al(BC));
   }
 };
 
@@ -166,6 +167,21 @@ inline std::vector<std::unique_ptr<Workspace>>& workspaces() {
   static std::vector<std::unique_ptr<Workspace>> ws;
   while ((int)ws.size() < num_threads()) ws.push_back(std::make_unique<Workspace>());
   return ws;
+}
+
+// keep[j] = dropout_scale(seed, index0 + j, p) for j < n, hashed as a vectorizable 32-bit loop: the
+// index's high word (part of the stream's key) is constant along a row unless the row crosses 2^32.
+inline void dropout_keep_row(float* __restrict__ keep, int n, uint64_t seed, uint64_t index0, float p) {
+  if ((index0 >> 32) != ((index0 + n) >> 32)) {
+    for (int j = 0; j < n; j++) keep[j] = dropout_scale(seed, index0 + j, p);
+    return;
+  }
+  const uint32_t lo = (uint32_t)seed, hi = (uint32_t)(seed >> 32) ^ ((uint32_t)(index0 >> 32) * 0x9E3779B9u), i0 = (uint32_t)index0;
+  const float scale = 1.f / (1.f - p);
+  for (int j = 0; j < n; j++) {
+    const uint32_t h = mix32(mix32((i0 + (uint32_t)j) ^ lo) ^ hi);
+    keep[j] = float(h >> 8) * (1.0f / 16777216.0f) < p ? 0.f : scale;
+  }
 }
 
 inline bool tile_all_padded(const uint8_t* mask_b, int j0, int bc) {
@@ -215,8 +231,10 @@ inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, c
         w.m[i] = mx;
         float* __restrict__ oi = w.o + (size_t)i * HS;
         for (int d = 0; d < HS; d++) oi[d] *= alpha;
-        if (p > 0)
-          for (int j = 0; j < bc; j++) si[j] *= dropout_scale(seed, ref::att_index(b, h, i0 + i, j0 + j, s.NH, T), p);
+        if (p > 0) {
+          dropout_keep_row(w.keep, bc, seed, ref::att_index(b, h, i0 + i, j0, s.NH, T), p);
+          for (int j = 0; j < bc; j++) si[j] *= w.keep[j];
+        }
       }
       // O_i += P · V_j (P read in place, row-major)
       tile_product<BC, 1>(w.o, HS, w.s, br, bc, w.vb + (size_t)j0 * NR, (size_t)T * NR, HS, 1.f, true);
@@ -264,9 +282,9 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
           continue;
         }
         if (p > 0) {
+          dropout_keep_row(w.keep, bc, seed, ref::att_index(b, h, i0 + i, j0, s.NH, T), p);
           for (int j = 0; j < bc; j++) {
-            const float pij = fast_exp2_nonpos(si[j] - L);
-            const float keep = dropout_scale(seed, ref::att_index(b, h, i0 + i, j0 + j, s.NH, T), p);
+            const float pij = fast_exp2_nonpos(si[j] - L), keep = w.keep[j];
             pdi[j] = pij * keep;
             si[j] = pij * (dpi[j] * keep - D) * scale;
           }
