@@ -3,6 +3,7 @@
 // running the workbench's own fp32 and int8 ONNX exports. Each variant runs in its own process.
 //   npm run bench:infer [-- --model DIR | --checkpoint DIR] [--data DIR] [--batches 1,8,32,64]
 //        [--seqs 128] [--variants native-fp32,...] [--iterations 20] [--threads N] [--full] [--json FILE]
+// Each cell is timed for --iterations calls and at least 2 s (at most 20 s).
 // --full: the whole matrix (batches 1..128, sequences mrpc/128/512). Prints the native/ORT
 // latency ratios at each batch (targets: fp32 and int8 <= 0.8 at batch 8, 32, 64; <= 1.0 at 1).
 import fs from 'node:fs'
