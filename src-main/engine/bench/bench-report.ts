@@ -21,6 +21,20 @@ export function benchTable(rows: BenchRow[]): string {
   return [head, ...lines].map((l) => l.map((c, i) => c.padStart(w[i])).join('  ')).join('\n')
 }
 
+// Several rounds of the same matrix merged cell by cell: the row with the lowest p50 (its p95
+// and peak RSS with it). The machine's speed drifts between one variant's cells and its peer's;
+// the best of rounds run in alternating variant order lets neither side pay for a slow spell.
+export function bestOfRounds(rounds: BenchRow[][]): BenchRow[] {
+  const best = new Map<string, BenchRow>()
+  for (const rows of rounds)
+    for (const r of rows) {
+      const key = `${r.variant}|${r.batch}|${r.seq}`
+      const kept = best.get(key)
+      if (!kept || r.p50_ms < kept.p50_ms) best.set(key, r)
+    }
+  return rounds.length ? rounds[0].map((r) => best.get(`${r.variant}|${r.batch}|${r.seq}`)!) : []
+}
+
 export interface BenchRatio {
   ours: string
   peer: string
