@@ -154,28 +154,6 @@ class CpuBackend final : public Backend {
                                  int OC) override {
     quant_forward(pre ? pre : act, act, inp, w, bias, N, C, OC);
   }
-  // out = inp·wᵀ + bias, and GELU(out) into gelu_out when not null
-  void quant_forward(float* out, float* gelu_out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) {
-    if (w.kind == QuantKind::Int8) {
-      const Int8Part part{out, w.codes, w.scale, bias, gelu_out};
-      return int8_gemm_(&part, 1, inp, N, C, OC, frozen_);
-    }
-    // nf4: dequantize ROWS output channels at a time into a bounded buffer (2.4 MB at C = 1200), GEMM them into their columns
-    constexpr int ROWS = 512;
-    float* buf = scratch(5, (size_t)ROWS * C);
-    for (int o0 = 0; o0 < OC; o0 += ROWS) {
-      const int rows = std::min(ROWS, OC - o0);
-      parallel_for(rows, [&](int r, int) {
-        const long i0 = (long)(o0 + r) * C;
-        dequantize_nf4_range(buf + (size_t)r * C, w.blocks, w.absmax, i0, i0 + C);
-      });
-      GemmArgs g = linear_args(out + o0, inp, buf, N, C, rows);
-      g.ldc = OC;
-      g.bias = bias ? bias + o0 : nullptr;
-      g.gelu_out = gelu_out ? gelu_out + o0 : nullptr;
-      Gemm::run(g);
-    }
-  }
 
   void dequantize_weight(float* out, const QuantWeight& w, int OC, int C) override {
     parallel_for(OC, [&](int o, int) {
@@ -329,6 +307,29 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  // out = inp·wᵀ + bias, and GELU(out) into gelu_out when not null
+  void quant_forward(float* out, float* gelu_out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) {
+    if (w.kind == QuantKind::Int8) {
+      const Int8Part part{out, w.codes, w.scale, bias, gelu_out};
+      return int8_gemm_(&part, 1, inp, N, C, OC, frozen_);
+    }
+    // nf4: dequantize ROWS output channels at a time into a bounded buffer (2.4 MB at C = 1200), GEMM them into their columns
+    constexpr int ROWS = 512;
+    float* buf = scratch(5, (size_t)ROWS * C);
+    for (int o0 = 0; o0 < OC; o0 += ROWS) {
+      const int rows = std::min(ROWS, OC - o0);
+      parallel_for(rows, [&](int r, int) {
+        const long i0 = (long)(o0 + r) * C;
+        dequantize_nf4_range(buf + (size_t)r * C, w.blocks, w.absmax, i0, i0 + C);
+      });
+      GemmArgs g = linear_args(out + o0, inp, buf, N, C, rows);
+      g.ldc = OC;
+      g.bias = bias ? bias + o0 : nullptr;
+      g.gelu_out = gelu_out ? gelu_out + o0 : nullptr;
+      Gemm::run(g);
+    }
+  }
+
   // W (OC,C) in the forward GEMM's packed B layout, packed on first use while weights are frozen.
   const float* packed_weight(const float* W, int C, int OC) {
     if (!frozen_ || C > Gemm::KC_SINGLE) return nullptr;

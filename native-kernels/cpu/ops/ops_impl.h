@@ -41,6 +41,27 @@ inline float* scratch(int slot, size_t n) {
 }
 
 // ---- layernorm -------------------------------------------------------------------------------
+// One row: o = (x - mean)·rstd·w + b; returns mean and rstd.
+inline void layernorm_row(float* __restrict__ o, float* mean, float* rstd, const float* __restrict__ x, const float* w, const float* b,
+                          int C, float eps) {
+  float m = 0.f;
+#pragma omp simd reduction(+ : m)
+  for (int i = 0; i < C; i++) m += x[i];
+  m /= C;
+  float v = 0.f;
+#pragma omp simd reduction(+ : v)
+  for (int i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
+  const float s = 1.f / std::sqrt(v / C + eps);
+  for (int i = 0; i < C; i++) o[i] = (x[i] - m) * s * w[i] + b[i];
+  *mean = m;
+  *rstd = s;
+}
+
+inline void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* w, const float* b, int N,
+                              int C, float eps) {
+  for_rows(N, 64, [&](int n) { layernorm_row(out + (long)n * C, mean + n, rstd + n, inp + (long)n * C, w, b, C, eps); });
+}
+
 // out = LayerNorm(a + b) row by row, the sum kept in a per-thread row buffer (and in res unless null)
 inline void residual_layernorm_forward(float* out, float* res, float* mean, float* rstd, const float* a, const float* b,
                                        const float* w, const float* bias, int N, int C, float eps) {
@@ -48,40 +69,8 @@ inline void residual_layernorm_forward(float* out, float* res, float* mean, floa
     static thread_local AlignedBuffer row_buf;
     float* x = res ? res + (long)n * C : row_buf.get(C);
     const float *xa = a + (long)n * C, *xb = b + (long)n * C;
-    float m = 0.f;
-#pragma omp simd reduction(+ : m)
-    for (int i = 0; i < C; i++) {
-      x[i] = xa[i] + xb[i];
-      m += x[i];
-    }
-    m /= C;
-    float v = 0.f;
-#pragma omp simd reduction(+ : v)
-    for (int i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
-    const float s = 1.f / std::sqrt(v / C + eps);
-    float* o = out + (long)n * C;
-    for (int i = 0; i < C; i++) o[i] = (x[i] - m) * s * w[i] + bias[i];
-    mean[n] = m;
-    rstd[n] = s;
-  });
-}
-
-inline void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* w, const float* b, int N,
-                              int C, float eps) {
-  for_rows(N, 64, [&](int n) {
-    const float* x = inp + (long)n * C;
-    float m = 0.f;
-#pragma omp simd reduction(+ : m)
-    for (int i = 0; i < C; i++) m += x[i];
-    m /= C;
-    float v = 0.f;
-#pragma omp simd reduction(+ : v)
-    for (int i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
-    const float s = 1.f / std::sqrt(v / C + eps);
-    float* o = out + (long)n * C;
-    for (int i = 0; i < C; i++) o[i] = (x[i] - m) * s * w[i] + b[i];
-    mean[n] = m;
-    rstd[n] = s;
+    for (int i = 0; i < C; i++) x[i] = xa[i] + xb[i];
+    layernorm_row(out + (long)n * C, mean + n, rstd + n, x, w, bias, C, eps);
   });
 }
 
