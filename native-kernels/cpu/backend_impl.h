@@ -7,7 +7,8 @@
 #include "block_cache.h"
 #include "attention/naive_impl.h"
 #include "fma_peak_impl.h"
-#include "gemm/gemm_driver.h"
+#include "gemm/linear_args.h"
+#include "lora_impl.h"
 #include "ops/ops_impl.h"
 #include "quant/nf4_dequant_impl.h"
 #include "tbw/backend.h"
@@ -15,38 +16,6 @@
 
 namespace tbw {
 namespace TBW_NS {
-
-using Gemm = GemmDriver<MicroKernel>;
-
-// inp (N,C) · W (OC,C)ᵀ -> out (N,OC)
-inline GemmArgs linear_args(float* out, const float* inp, const float* W, int N, int C, int OC) {
-  GemmArgs g;
-  g.M = N, g.N = OC, g.K = C;
-  g.A = inp, g.a_rs = C, g.a_cs = 1;
-  g.B = W, g.b_rs = 1, g.b_cs = C;
-  g.C = out, g.ldc = OC;
-  return g;
-}
-
-// dout (N,OC) · W (OC,C) -> (N,C)
-inline GemmArgs linear_dinp_args(float* dinp, const float* dout, const float* W, int N, int C, int OC) {
-  GemmArgs g;
-  g.M = N, g.N = C, g.K = OC;
-  g.A = dout, g.a_rs = OC, g.a_cs = 1;
-  g.B = W, g.b_rs = C, g.b_cs = 1;
-  g.C = dinp, g.ldc = C;
-  return g;
-}
-
-// dout (N,OC)ᵀ · inp (N,C) -> (OC,C)
-inline GemmArgs linear_dweight_args(float* dweight, const float* dout, const float* inp, int N, int C, int OC) {
-  GemmArgs g;
-  g.M = OC, g.N = C, g.K = N;
-  g.A = dout, g.a_rs = 1, g.a_cs = OC;
-  g.B = inp, g.b_rs = C, g.b_cs = 1;
-  g.C = dweight, g.ldc = C;
-  return g;
-}
 
 // dbias (OC) += column sums of dout (N,OC), each task owning a slice of columns
 inline void column_sums(float* dbias, const float* dout, int N, int OC) {
@@ -164,51 +133,40 @@ class CpuBackend final : public Backend {
 
   void lora_forward(float* out, float* h, const float* inp, const float* W, const float* bias, const float* A, const float* Bm,
                     int N, int C, int OC, int r, float scale, float p, uint64_t seed) override {
-    matmul_forward(out, inp, W, bias, N, C, OC);
-    const float* xd = inp;
-    if (p > 0.f) {
-      float* buf = scratch(2, (size_t)N * C);
-      dropout_forward(buf, inp, (long)N * C, p, seed);
-      xd = buf;
+    lora_forward_shared(1, &out, &h, inp, &W, &bias, &A, &Bm, N, C, OC, r, scale, p, &seed);
+  }
+
+  void lora_forward_shared(int n, float* const* out, float* const* h, const float* inp, const float* const* W,
+                           const float* const* bias, const float* const* A, const float* const* Bm, int N, int C, int OC, int r,
+                           float scale, float p, const uint64_t* seeds) override {
+    if (n > LORA_MAX_SHARED) return Backend::lora_forward_shared(n, out, h, inp, W, bias, A, Bm, N, C, OC, r, scale, p, seeds);
+    lora_down(n, h, inp, A, N, C, r, p, seeds);
+    GemmArgs parts[LORA_MAX_SHARED];
+    GemmAddend up[LORA_MAX_SHARED];
+    for (int i = 0; i < n; i++) {
+      up[i] = lora_up_addend(h[i], Bm[i], r, scale);
+      parts[i] = linear_args(out[i], inp, W[i], N, C, OC);
+      parts[i].bias = bias[i];
+      parts[i].b_packed = packed_weight(W[i], C, OC);
+      parts[i].addend = &up[i];
     }
-    Gemm::run(linear_args(h, xd, A, N, C, r));
-    GemmArgs up = linear_args(out, h, Bm, N, r, OC);
-    up.alpha = scale;
-    up.accumulate = true;
-    Gemm::run(up);
+    Gemm::run_shared(parts, n);
   }
 
   void lora_backward(float* dinp, float* dA, float* dB, float* dbias, const float* dout, const float* inp, const float* W,
                      const float* A, const float* Bm, const float* h, int N, int C, int OC, int r, float scale, float p,
                      uint64_t seed) override {
-    matmul_backward(dinp, nullptr, dbias, dout, inp, W, N, C, OC);  // W is frozen: no dW
-    GemmArgs gb = linear_dweight_args(dB, dout, h, N, r, OC);       // dB += scale · doutᵀ·h
-    gb.alpha = scale;
-    gb.accumulate = true;
-    Gemm::run(gb);
-    float* dh = scratch(3, (size_t)N * r);  // dh = scale · dout·Bm
-    GemmArgs gh = linear_dinp_args(dh, dout, Bm, N, r, OC);
-    gh.alpha = scale;
-    Gemm::run(gh);
-    const float* xd = inp;
-    if (p > 0.f) {
-      float* buf = scratch(2, (size_t)N * C);
-      dropout_forward(buf, inp, (long)N * C, p, seed);
-      xd = buf;
+    float* dh = scratch(3, (size_t)N * r);
+    lora_grad_h_B(dh, dB, dout, Bm, h, N, OC, r, scale);  // dh = scale · dout·Bm, dB += scale · doutᵀ·h
+    if (dinp) {  // dinp += dout·W + dropout_backward(dh·A); W is frozen: no dW
+      const GemmAddend down = lora_dinp_addend(dh, A, C, r, p, seed);
+      GemmArgs g = linear_dinp_args(dinp, dout, W, N, C, OC);
+      g.accumulate = true;
+      g.addend = &down;
+      Gemm::run(g);
     }
-    GemmArgs ga = linear_dweight_args(dA, dh, xd, N, C, r);  // dA += dhᵀ·dropout(inp)
-    ga.accumulate = true;
-    Gemm::run(ga);
-    if (!dinp) return;
-    if (p > 0.f) {  // dinp += dropout_backward(dh·A)
-      float* dxd = scratch(4, (size_t)N * C);
-      Gemm::run(linear_dinp_args(dxd, dh, A, N, C, r));
-      dropout_backward(dinp, dxd, (long)N * C, p, seed);
-    } else {
-      GemmArgs gx = linear_dinp_args(dinp, dh, A, N, C, r);
-      gx.accumulate = true;
-      Gemm::run(gx);
-    }
+    lora_grad_A(dA, dh, inp, N, C, r, p, seed);  // dA += dhᵀ·dropout(inp)
+    if (dbias) column_sums(dbias, dout, N, OC);
   }
 
   void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
@@ -336,7 +294,7 @@ class CpuBackend final : public Backend {
     PackedWeight& e = packed_[W];
     if (e.OC != OC || e.C != C) {
       const int panels = (OC + Gemm::NR - 1) / Gemm::NR;
-      Gemm::pack_b(linear_args(nullptr, nullptr, W, 0, C, OC), e.buf.get((size_t)panels * C * Gemm::NR), panels, 0, C);
+      Gemm::pack_b({W, 1, C}, OC, e.buf.get((size_t)panels * C * Gemm::NR), panels, 0, C);
       e.OC = OC, e.C = C;
     }
     return e.buf.get(0);

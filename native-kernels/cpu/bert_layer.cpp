@@ -114,6 +114,16 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
     const QuantWeight* quant[3] = {&p.q_wq, &p.k_wq, &p.v_wq};
     if (qkv == QuantKind::None) be.matmul_forward_shared(3, outs, x, weights, bias, N, C, C);
     else be.matmul_quant_forward_shared(3, outs, x, quant, bias, N, C, C);
+  } else if (c.lora_r > 0 && p.q_A && p.k_A && p.v_A && qkv == QuantKind::None && p.k_wq.kind == qkv && p.v_wq.kind == qkv) {
+    ProfileScope prof("lora", op_name(c, "query,key,value"), 3 * linear_flops(c, C, C, true, false, false), N, C, 3 * C);
+    float* outs[3] = {a.q, a.k, a.v};
+    float* hs[3] = {a.hq, a.hk, a.hv};
+    const float* bias[3] = {p.q_b, p.k_b, p.v_b};
+    const float* weights[3] = {p.q_w, p.k_w, p.v_w};
+    const float* As[3] = {p.q_A, p.k_A, p.v_A};
+    const float* Bs[3] = {p.q_B, p.k_B, p.v_B};
+    const uint64_t seeds[3] = {site_seed(c.seed, SITE_Q), site_seed(c.seed, SITE_K), site_seed(c.seed, SITE_V)};
+    be.lora_forward_shared(3, outs, hs, x, weights, bias, As, Bs, N, C, C, c.lora_r, c.lora_scale, c.lora_dropout, seeds);
   } else {
     linear(a.q, a.hq, x, p.q_w, p.q_wq, p.q_b, p.q_A, p.q_B, C, C, SITE_Q);
     linear(a.k, a.hk, x, p.k_w, p.k_wq, p.k_b, p.k_A, p.k_B, C, C, SITE_K);

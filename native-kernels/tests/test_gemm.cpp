@@ -1,5 +1,6 @@
 // GEMM variants against the reference: the three matmul layouts (forward,
 // dinp, dweight), odd sizes, bias, accumulation.
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -10,7 +11,7 @@ using namespace tbw;
 
 // Declared tolerance: fp32 FMA accumulation vs the double reference, relative
 // to the magnitude scale sqrt(K) of sums of K products of values in (-1,1).
-static bool check(Variant v, int M, int N, int K, int layout, bool bias, bool accumulate) {
+static bool check(Variant v, int M, int N, int K, int layout, bool bias, bool accumulate, float alpha = 1.f) {
   auto A = th::random_vec((size_t)M * K, M * 7 + K);
   auto B = th::random_vec((size_t)K * N, N * 13 + K);
   auto bvec = th::random_vec(N, 99);
@@ -27,6 +28,7 @@ static bool check(Variant v, int M, int N, int K, int layout, bool bias, bool ac
   g.ldc = N;
   g.bias = bias ? bvec.data() : nullptr;
   g.accumulate = accumulate;
+  g.alpha = alpha;
   std::vector<float> want = C0, got = C0;
   g.C = want.data();
   sgemm_ref(g);
@@ -34,6 +36,36 @@ static bool check(Variant v, int M, int N, int K, int layout, bool bias, bool ac
   sgemm(v, g);
   double atol = 2e-6 * std::sqrt((double)K + 1) + 1e-6;
   return th::allclose("C", got.data(), want.data(), want.size(), 1e-5, atol);
+}
+
+// The rank-r addend (LoRA's path summed into the base product's tiles), with and without its
+// dropout mask, after one K block or several (K > 1280), with GELU written from the final tile.
+static bool check_addend(Variant v, int M, int N, int K, int r, float drop_p, bool gelu) {
+  auto A = th::random_vec((size_t)M * K, 3 + K), B = th::random_vec((size_t)K * N, 4 + N);
+  auto A2 = th::random_vec((size_t)M * r, 5 + r), B2 = th::random_vec((size_t)N * r, 6 + r), bvec = th::random_vec(N, 7);
+  auto C0 = th::random_vec((size_t)M * N, 8);
+  GemmAddend e;
+  e.K = r, e.A = A2.data(), e.a_rs = r, e.a_cs = 1;  // h (M,r)
+  e.B = B2.data(), e.b_rs = 1, e.b_cs = r;           // Bm (N,r) read transposed, as LoRA's up-projection
+  e.alpha = 0.5f, e.drop_p = drop_p, e.drop_seed = 0x1234567890ull;
+  GemmArgs g;
+  g.M = M, g.N = N, g.K = K, g.A = A.data(), g.a_rs = K, g.a_cs = 1, g.B = B.data(), g.b_rs = N, g.b_cs = 1;
+  g.ldc = N, g.bias = bvec.data(), g.accumulate = true, g.addend = &e;
+  std::vector<float> want = C0, got = C0, got_gelu((size_t)M * N);
+  g.C = want.data();
+  sgemm_ref(g);
+  g.C = got.data();
+  if (gelu) g.gelu_out = got_gelu.data();
+  sgemm(v, g);
+  const double atol = 2e-6 * std::sqrt((double)K + r + 1) + 1e-6;
+  bool ok = th::allclose("C with addend", got.data(), want.data(), want.size(), 1e-5, atol);
+  if (gelu) {
+    std::vector<double> want_gelu(want.size());
+    for (size_t i = 0; i < want.size(); i++) want_gelu[i] = 0.5 * want[i] * (1.0 + std::erf(want[i] / std::sqrt(2.0)));
+    std::vector<float> wg(want_gelu.begin(), want_gelu.end());
+    ok = th::allclose("GELU(C with addend)", got_gelu.data(), wg.data(), wg.size(), 1e-5, atol) && ok;
+  }
+  return ok;
 }
 
 int main() {
@@ -45,8 +77,16 @@ int main() {
     bool ok = true;
     for (auto& s : shapes)
       for (int layout = 0; layout < 3; layout++)
-        for (int flags = 0; flags < 4; flags++) ok = check(v, s[0], s[1], s[2], layout, flags & 1, flags & 2) && ok;
-    th::report(std::string("gemm[") + variant_name(v) + "] 12 shapes x 3 layouts x bias/accumulate", ok);
+        for (int flags = 0; flags < 8; flags++)
+          ok = check(v, s[0], s[1], s[2], layout, flags & 1, flags & 2, flags & 4 ? 0.37f : 1.f) && ok;
+    th::report(std::string("gemm[") + variant_name(v) + "] 12 shapes x 3 layouts x bias/accumulate/alpha", ok);
+  }
+  for (Variant v : th::variants_or_skip("gemm addend")) {
+    bool ok = true;
+    for (float p : {0.f, 0.1f})
+      ok = check_addend(v, 1, 1, 1, 1, p, false) && check_addend(v, 97, 70, 33, 16, p, false) && check_addend(v, 300, 312, 312, 16, p, true) &&
+           check_addend(v, 40, 45, 1300, 8, p, false) && check_addend(v, 40, 45, 1300, 8, p, true) && check_addend(v, 25, 33, 0, 3, p, false) && ok;
+    th::report(std::string("gemm[") + variant_name(v) + "] rank-r addend, dropout mask, one and several K blocks", ok);
   }
   // Thread-count independence: the same result with 1 thread and with the pool.
   for (Variant v : th::variants_or_skip("gemm threads")) {

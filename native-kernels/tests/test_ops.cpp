@@ -1,6 +1,7 @@
 // Every non-attention op on each fast backend against the reference backend,
 // at TinyBERT, BERT-base and odd shapes. Tolerances are declared per check.
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,38 @@ static bool check_lora(Backend& be, int N, int C, int OC, int r, float p) {
          th::allclose("dA", g.dA.data(), e.dA.data(), g.dA.size(), 1e-4, 10 * gemm_atol(N)) &&
          th::allclose("dB", g.dB.data(), e.dB.data(), g.dB.size(), 1e-4, 10 * gemm_atol(N)) &&
          th::allclose("dbias", g.db.data(), e.db.data(), g.db.size(), 1e-5, gemm_atol(N));
+}
+
+// Three adapted linears on one input (query, key, value), each with its own dropout seed,
+// against three reference lora_forward calls.
+static bool check_lora_shared(Backend& be, int N, int C, int OC, int r, float p) {
+  Backend& rb = th::ref_backend();
+  Vec x = rnd((size_t)N * C, 61);
+  const float scale = 16.f / r;
+  const uint64_t seeds[3] = {5, 6, 7};
+  std::vector<Vec> w, b, A, Bm, want, want_h;
+  for (int i = 0; i < 3; i++) {
+    w.push_back(rnd((size_t)OC * C, 62 + i)), b.push_back(rnd(OC, 65 + i));
+    A.push_back(rnd((size_t)r * C, 68 + i, -0.1f, 0.1f)), Bm.push_back(rnd((size_t)OC * r, 71 + i, -0.1f, 0.1f));
+    want.emplace_back((size_t)N * OC), want_h.emplace_back((size_t)N * r);
+    rb.lora_forward(want[i].data(), want_h[i].data(), x.data(), w[i].data(), b[i].data(), A[i].data(), Bm[i].data(), N, C, OC, r,
+                    scale, p, seeds[i]);
+  }
+  DevBuf<float> X(be, x);
+  std::vector<std::unique_ptr<DevBuf<float>>> bufs;
+  auto dev = [&](const Vec& v) { return bufs.emplace_back(std::make_unique<DevBuf<float>>(be, v))->get(); };
+  auto fresh = [&](size_t n) { return bufs.emplace_back(std::make_unique<DevBuf<float>>(be, n))->get(); };
+  float *outs[3], *hs[3];
+  const float *ws[3], *bs[3], *As[3], *Bs[3];
+  for (int i = 0; i < 3; i++)
+    outs[i] = fresh((size_t)N * OC), hs[i] = fresh((size_t)N * r), ws[i] = dev(w[i]), bs[i] = dev(b[i]), As[i] = dev(A[i]), Bs[i] = dev(Bm[i]);
+  be.lora_forward_shared(3, outs, hs, X, ws, bs, As, Bs, N, C, OC, r, scale, p, seeds);
+  bool ok = true;
+  for (int i = 0; i < 3; i++) {
+    ok = th::allclose("out", bufs[6 * i]->host().data(), want[i].data(), want[i].size(), 1e-5, gemm_atol(C)) && ok;
+    ok = th::allclose("h", bufs[6 * i + 1]->host().data(), want_h[i].data(), want_h[i].size(), 1e-5, gemm_atol(C)) && ok;
+  }
+  return ok;
 }
 
 static bool check_layernorm(Backend& be, int N, int C) {
@@ -356,6 +389,9 @@ int main() {
                check_matmul_gelu(*be, 256, 312, 1200) && check_matmul_gelu(*be, 14, 100, 37) && check_matmul_gelu(*be, 1, 312, 1200) &&
                    check_matmul_gelu(*be, 70, 1300, 96));
     th::report(tag + "lora r=16 (no dropout)", check_lora(*be, 256, 312, 312, 16, 0.f) && check_lora(*be, 14, 100, 37, 4, 0.f));
+    th::report(tag + "lora x3 on one input, own dropout seeds",
+               check_lora_shared(*be, 256, 312, 312, 16, 0.05f) && check_lora_shared(*be, 14, 100, 37, 4, 0.f) &&
+                   check_lora_shared(*be, 30, 1300, 40, 8, 0.1f));
     th::report(tag + "lora r=16 dropout 0.05; odd shapes dropout 0.3", check_lora(*be, 256, 312, 312, 16, 0.05f) && check_lora(*be, 14, 100, 37, 4, 0.3f) && check_lora(*be, 700, 64, 96, 8, 0.1f));
     bool ln = true;
     for (int N : {1, 14, 256, 1024})

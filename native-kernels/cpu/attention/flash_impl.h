@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../gemm/aligned_buffer.h"
+#include "../ops/dropout_row.h"
 #include "softmax_rows.h"
 #include "tbw/attention.h"
 #include "tbw/carve.h"
@@ -167,21 +168,6 @@ inline std::vector<std::unique_ptr<Workspace>>& workspaces() {
   static std::vector<std::unique_ptr<Workspace>> ws;
   while ((int)ws.size() < num_threads()) ws.push_back(std::make_unique<Workspace>());
   return ws;
-}
-
-// keep[j] = dropout_scale(seed, index0 + j, p) for j < n, hashed as a vectorizable 32-bit loop: the
-// index's high word (part of the stream's key) is constant along a row unless the row crosses 2^32.
-inline void dropout_keep_row(float* __restrict__ keep, int n, uint64_t seed, uint64_t index0, float p) {
-  if ((index0 >> 32) != ((index0 + n) >> 32)) {
-    for (int j = 0; j < n; j++) keep[j] = dropout_scale(seed, index0 + j, p);
-    return;
-  }
-  const uint32_t lo = (uint32_t)seed, hi = (uint32_t)(seed >> 32) ^ ((uint32_t)(index0 >> 32) * 0x9E3779B9u), i0 = (uint32_t)index0;
-  const float scale = 1.f / (1.f - p);
-  for (int j = 0; j < n; j++) {
-    const uint32_t h = mix32(mix32((i0 + (uint32_t)j) ^ lo) ^ hi);
-    keep[j] = float(h >> 8) * (1.0f / 16777216.0f) < p ? 0.f : scale;
-  }
 }
 
 inline bool tile_all_padded(const uint8_t* mask_b, int j0, int bc) {

@@ -152,11 +152,12 @@ inline void residual_backward(float* da, float* db, const float* dout, long n) {
   });
 }
 
-// Inverted dropout over elements [b, e) with the mask of rng.h's dropout_scale,
-// written so the loop vectorizes: 32-bit lanes, the seed's words hoisted.
-// out[i] = in[i] * keep(i) (or += when accumulating).
+// Inverted dropout over elements [b, e) of a tensor with the mask of rng.h's dropout_scale,
+// written so the loop vectorizes: 32-bit lanes, the seed's words hoisted. out and in point at
+// element b: out[i - b] = in[i - b] * keep(i) (or += when accumulating).
 template <bool Accumulate>
 inline void dropout_span(float* out, const float* in, long b, long e, float p, uint64_t seed) {
+  const long b0 = b;
   const uint32_t lo = (uint32_t)seed;
   const float scale = 1.f / (1.f - p);
   while (b < e) {
@@ -164,8 +165,8 @@ inline void dropout_span(float* out, const float* in, long b, long e, float p, u
     const long block_end = std::min(e, ((b >> 32) + 1) << 32);
     const uint32_t hi = (uint32_t)(seed >> 32) ^ ((uint32_t)(b >> 32) * 0x9E3779B9u);
     const uint32_t i0 = (uint32_t)b, n = (uint32_t)(block_end - b);
-    float* o = out + b;
-    const float* x = in + b;
+    float* o = out + (b - b0);
+    const float* x = in + (b - b0);
     for (uint32_t j = 0; j < n; j++) {
       const uint32_t h = mix32(mix32((i0 + j) ^ lo) ^ hi);
       const float keep = float(h >> 8) * (1.0f / 16777216.0f) < p ? 0.f : scale;
@@ -182,7 +183,7 @@ inline void dropout_forward(float* out, const float* inp, long n, float p, uint6
     if (p <= 0.f)
       for (long i = b; i < e; i++) out[i] = inp[i];
     else
-      dropout_span<false>(out, inp, b, e, p, seed);
+      dropout_span<false>(out + b, inp + b, b, e, p, seed);
   });
 }
 
@@ -191,7 +192,7 @@ inline void dropout_backward(float* dinp, const float* dout, long n, float p, ui
     if (p <= 0.f)
       for (long i = b; i < e; i++) dinp[i] += dout[i];
     else
-      dropout_span<true>(dinp, dout, b, e, p, seed);
+      dropout_span<true>(dinp + b, dout + b, b, e, p, seed);
   });
 }
 

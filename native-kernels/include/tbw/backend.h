@@ -74,6 +74,12 @@ class Backend {
   // out = inp·Wᵀ + bias + scale·(dropout(inp)·Aᵀ)·Bᵀ; A (r,C), Bm (OC,r); saves h (N,r)
   virtual void lora_forward(float* out, float* h, const float* inp, const float* W, const float* bias, const float* A,
                             const float* Bm, int N, int C, int OC, int r, float scale, float p, uint64_t seed) = 0;
+  // n adapted linears on one input (query, key, value), each with its own dropout seed
+  virtual void lora_forward_shared(int n, float* const* out, float* const* h, const float* inp, const float* const* W,
+                                   const float* const* bias, const float* const* A, const float* const* Bm, int N, int C, int OC,
+                                   int r, float scale, float p, const uint64_t* seeds) {
+    for (int i = 0; i < n; i++) lora_forward(out[i], h[i], inp, W[i], bias[i], A[i], Bm[i], N, C, OC, r, scale, p, seeds[i]);
+  }
   // dout (N,OC) -> dinp (N,C), dA (r,C), dB (OC,r), dbias (OC); never dW
   virtual void lora_backward(float* dinp, float* dA, float* dB, float* dbias, const float* dout, const float* inp,
                              const float* W, const float* A, const float* Bm, const float* h, int N, int C, int OC, int r,

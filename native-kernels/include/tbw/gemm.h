@@ -4,8 +4,24 @@
 //   A(m,k) = A[m*a_rs + k*a_cs], B(k,n) = B[k*b_rs + n*b_cs], C(m,n) = C[m*ldc + n]
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 namespace tbw {
+
+// A second, short product summed into the same output while each tile is in cache (LoRA's
+// rank-r path): C(m,n) += alpha · keep(m,n) · Σ_k A(m,k)·B(k,n), k < K, strides as in GemmArgs.
+// keep is 1, or with drop_p > 0 the inverted-dropout multiplier dropout_scale(drop_seed, m·N + n,
+// drop_p) of rng.h: the mask of dropout over a contiguous (M,N) tensor.
+struct GemmAddend {
+  int K = 0;
+  const float* A = nullptr;
+  long a_rs = 0, a_cs = 1;
+  const float* B = nullptr;
+  long b_rs = 0, b_cs = 1;
+  float alpha = 1.f;
+  float drop_p = 0.f;
+  uint64_t drop_seed = 0;
+};
 
 struct GemmArgs {
   int M = 0, N = 0, K = 0;
@@ -25,6 +41,8 @@ struct GemmArgs {
   float* gelu_out = nullptr;
   // When set, C ∘= GELU'(gelu_grad_at) (same ldc) once C is final: a gradient taken back through GELU.
   const float* gelu_grad_at = nullptr;
+  // When set, added to C after the main product and bias, before GELU (see GemmAddend).
+  const GemmAddend* addend = nullptr;
 };
 
 void sgemm_ref(const GemmArgs& g);     // plain triple loop, double accumulation: the oracle
