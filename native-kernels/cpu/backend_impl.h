@@ -103,9 +103,11 @@ class CpuBackend final : public Backend {
     if (dweight) {
       GemmArgs g = linear_dweight_args(dweight, dout, inp, N, C, OC);
       g.accumulate = true;
+      g.a_row_sums = dbias;  // dbias from the rows of dout the GEMM packs anyway
       Gemm::run(g);
+    } else if (dbias) {
+      column_sums(dbias, dout, N, OC);
     }
-    if (dbias) column_sums(dbias, dout, N, OC);
   }
 
   void matmul_quant_forward(float* out, const float* inp, const QuantWeight& w, const float* bias, int N, int C, int OC) override {

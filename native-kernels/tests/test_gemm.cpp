@@ -1,5 +1,6 @@
 // GEMM variants against the reference: the three matmul layouts (forward,
 // dinp, dweight), odd sizes, bias, accumulation.
+#include <array>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -11,7 +12,7 @@ using namespace tbw;
 
 // Declared tolerance: fp32 FMA accumulation vs the double reference, relative
 // to the magnitude scale sqrt(K) of sums of K products of values in (-1,1).
-static bool check(Variant v, int M, int N, int K, int layout, bool bias, bool accumulate, float alpha = 1.f) {
+static bool check(Variant v, int M, int N, int K, int layout, bool bias, bool accumulate, float alpha = 1.f, bool row_sums = false) {
   auto A = th::random_vec((size_t)M * K, M * 7 + K);
   auto B = th::random_vec((size_t)K * N, N * 13 + K);
   auto bvec = th::random_vec(N, 99);
@@ -29,13 +30,16 @@ static bool check(Variant v, int M, int N, int K, int layout, bool bias, bool ac
   g.bias = bias ? bvec.data() : nullptr;
   g.accumulate = accumulate;
   g.alpha = alpha;
-  std::vector<float> want = C0, got = C0;
+  std::vector<float> want = C0, got = C0, want_sums = th::random_vec(M, 9), got_sums = want_sums;
   g.C = want.data();
+  g.a_row_sums = row_sums ? want_sums.data() : nullptr;
   sgemm_ref(g);
   g.C = got.data();
+  g.a_row_sums = row_sums ? got_sums.data() : nullptr;
   sgemm(v, g);
   double atol = 2e-6 * std::sqrt((double)K + 1) + 1e-6;
-  return th::allclose("C", got.data(), want.data(), want.size(), 1e-5, atol);
+  return th::allclose("C", got.data(), want.data(), want.size(), 1e-5, atol) &&
+         th::allclose("row sums", got_sums.data(), want_sums.data(), M, 1e-5, atol);
 }
 
 // The rank-r addend (LoRA's path summed into the base product's tiles), with and without its
@@ -87,6 +91,12 @@ int main() {
       ok = check_addend(v, 1, 1, 1, 1, p, false) && check_addend(v, 97, 70, 33, 16, p, false) && check_addend(v, 300, 312, 312, 16, p, true) &&
            check_addend(v, 40, 45, 1300, 8, p, false) && check_addend(v, 40, 45, 1300, 8, p, true) && check_addend(v, 25, 33, 0, 3, p, false) && ok;
     th::report(std::string("gemm[") + variant_name(v) + "] rank-r addend, dropout mask, one and several K blocks", ok);
+  }
+  for (Variant v : th::variants_or_skip("gemm row sums")) {
+    bool ok = true;
+    for (auto& s : {std::array<int, 3>{1, 1, 1}, {13, 33, 17}, {97, 70, 312}, {312, 40, 4096}, {130, 50, 2500}})
+      for (int layout : {1, 2}) ok = check(v, s[0], s[1], s[2], layout, false, true, 1.f, true) && ok;
+    th::report(std::string("gemm[") + variant_name(v) + "] row sums of A (dweight's dbias), split K included", ok);
   }
   // Thread-count independence: the same result with 1 thread and with the pool.
   for (Variant v : th::variants_or_skip("gemm threads")) {

@@ -58,12 +58,16 @@ struct GemmDriver {
     });
   }
 
-  // A rows [m0, m0+mc), cols [k0, k0+kc) -> slivers of MR rows: sliver s holds k as MR floats
-  static void pack_a(Operand A, float* dst, int m0, int mc, int k0, int kc) {
+  // A rows [m0, m0+mc), cols [k0, k0+kc) -> slivers of MR rows: sliver s holds k as MR floats.
+  // row_sums (rows [m0, m0+mc); only where A.rs == 1) += the packed rows' sums.
+  static void pack_a(Operand A, float* dst, int m0, int mc, int k0, int kc, float* row_sums = nullptr) {
     if (A.rs == 1) {  // Aᵀ stored row-major (dweight's dout): one pass over each stored row fills every sliver
       const int full = mc / MR * MR, tail = mc - full;
+      alignas(64) float sums[MC] = {};
       for (int k = 0; k < kc; k++) {
         const float* src = A.p + (long)m0 + (long)(k0 + k) * A.cs;
+        if (row_sums)
+          for (int i = 0; i < mc; i++) sums[i] += src[i];
         float* out = dst + (size_t)k * MR;
         for (int s = 0; s < full; s += MR, src += MR, out += (size_t)MR * kc)
           std::memcpy(out, src, sizeof(float) * MR);  // constant size: inlined vector moves
@@ -73,6 +77,8 @@ struct GemmDriver {
           for (; i < MR; i++) out[i] = 0.f;
         }
       }
+      if (row_sums)
+        for (int i = 0; i < mc; i++) row_sums[i] += sums[i];
       return;
     }
     for (int s = 0; s < mc; s += MR) {
@@ -148,6 +154,16 @@ struct GemmDriver {
         }
       return;
     }
+    if (g.a_row_sums && g.a_rs != 1) {  // row sums come with the packing of a transposed A only
+      parallel_for(g.M, [&](int m, int) {
+        float sum = 0.f;
+        for (int k = 0; k < g.K; k++) sum += g.A[m * g.a_rs + k * g.a_cs];
+        g.a_row_sums[m] += sum;
+      });
+      GemmArgs rest = g;
+      rest.a_row_sums = nullptr;
+      return run(rest);
+    }
     const int threads = in_parallel_region() ? 1 : num_threads();
     if ((g.gelu_out || g.gelu_grad_at) && g.K > KC_SINGLE) {  // C is final only after several K blocks: a second pass
       GemmArgs plain = g;
@@ -203,7 +219,7 @@ struct GemmDriver {
         const int p0 = nc * panels_per_chunk, p1 = std::min(n_panels, p0 + panels_per_chunk);
         static thread_local AlignedBuffer a_buf, a2_buf;
         float* a_pack = a_buf.get((size_t)MC * kc);
-        pack_a(a_of(g), a_pack, m0, mc, k0, kc);
+        pack_a(a_of(g), a_pack, m0, mc, k0, kc, nc == 0 && g.a_row_sums ? g.a_row_sums + m0 : nullptr);  // each row once
         float* a2_pack = e && last ? a2_buf.get((size_t)MC * e->K) : nullptr;
         if (a2_pack) pack_a(addend_a(*e), a2_pack, m0, mc, 0, e->K);
         for (int p = p0; p < p1; p++) {
@@ -235,7 +251,9 @@ struct GemmDriver {
   static void run_shared(const GemmArgs* parts, int n) {
     const GemmArgs& g = parts[0];
     constexpr int MAX_PARTS = 4;
-    if (n > MAX_PARTS || g.K <= 0 || g.K > KC_SINGLE || g.M <= 0 || in_parallel_region()) {
+    bool row_sums = false;
+    for (int i = 0; i < n; i++) row_sums = row_sums || parts[i].a_row_sums;
+    if (n > MAX_PARTS || g.K <= 0 || g.K > KC_SINGLE || g.M <= 0 || in_parallel_region() || row_sums) {
       for (int i = 0; i < n; i++) run(parts[i]);
       return;
     }
@@ -296,14 +314,17 @@ struct GemmDriver {
   // Slice 0 goes straight into C (with the bias and accumulate flag); the others into private
   // buffers, added to C afterwards in slice order: deterministic for a given thread count.
   static void run_split_k(const GemmArgs& g, int threads) {
-    static std::vector<AlignedBuffer> partials(64);
+    static std::vector<AlignedBuffer> partials(64), sums(64);
     const int parts = std::min(threads, 64);
     const int slice = ((g.K + parts - 1) / parts + KC - 1) / KC * KC;
     const size_t mn = (size_t)g.M * g.N;
     parallel_for(parts, [&](int t, int) {
       const int k0 = t * slice, k1 = std::min(g.K, k0 + slice);
       GemmArgs part = g;
-      if (t > 0) part.C = partials[t].get(mn), part.ldc = g.N, part.accumulate = false, part.bias = nullptr;
+      if (t > 0) {
+        part.C = partials[t].get(mn), part.ldc = g.N, part.accumulate = false, part.bias = nullptr;
+        if (g.a_row_sums) part.a_row_sums = sums[t].get(g.M), std::fill(part.a_row_sums, part.a_row_sums + g.M, 0.f);
+      }
       if (k0 < k1) run_blocks(part, k0, k1, 1);  // serial inside this task
       else if (t > 0) std::fill(part.C, part.C + mn, 0.f);
     });
@@ -314,6 +335,7 @@ struct GemmDriver {
       for (int t = 1; t < parts; t++) {
         const float* p = part_ptr[t] + (size_t)m * g.N;
         for (int n = 0; n < g.N; n++) c[n] += p[n];
+        if (g.a_row_sums) g.a_row_sums[m] += sums[t].get(g.M)[m];
       }
     });
   }

@@ -6,6 +6,12 @@ namespace tbw {
 
 // A (M,K) · B (K,N) -> C (M,N), strides as in GemmArgs
 void sgemm_ref(const GemmArgs& g) {
+  if (g.a_row_sums)
+    for (int m = 0; m < g.M; m++) {
+      double sum = 0.0;
+      for (int k = 0; k < g.K; k++) sum += g.A[m * g.a_rs + k * g.a_cs];
+      g.a_row_sums[m] = float(g.a_row_sums[m] + sum);
+    }
   for (int m = 0; m < g.M; m++) {
     for (int n = 0; n < g.N; n++) {
       double acc = 0.0;

@@ -43,6 +43,9 @@ struct GemmArgs {
   const float* gelu_grad_at = nullptr;
   // When set, added to C after the main product and bias, before GELU (see GemmAddend).
   const GemmAddend* addend = nullptr;
+  // When set, a_row_sums[m] += Σ_k A(m,k): a dweight GEMM's A is doutᵀ, so this is dbias, summed
+  // from the rows of dout while they are packed.
+  float* a_row_sums = nullptr;
 };
 
 void sgemm_ref(const GemmArgs& g);     // plain triple loop, double accumulation: the oracle
