@@ -217,8 +217,8 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   linear_back(d_ln1, d_ipre, a.ln1, p.i_w, p.i_wq, p.i_A, p.i_B, a.hi, g.i_w, g.i_b, g.i_A, g.i_B, C, c.FF, SITE_I);
   be.layernorm_backward(d_res1, g.ln1_w ? g.ln1_w : dummy_w, g.ln1_b ? g.ln1_b : dummy_b, d_ln1, a.res1, p.ln1_w, a.ln1_mean,
                         a.ln1_rstd, N, C);
-  // res1 = dropout(ao) + x: x's gradient is d_res1 (dropout with p = 0 adds it), ao's goes through the mask.
-  be.dropout_backward(dx, d_res1, NC, 0.f, 0);
+  // res1 = dropout(ao) + x: x's gradient starts as d_res1 (dx's first write), ao's goes through the mask.
+  be.copy_rows(dx, d_res1, N, C, C, C, false);
   be.dropout_forward(d_ao, d_res1, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));  // d_ao = mask ∘ d_res1
   linear_back(d_att, d_ao, a.att, p.ao_w, p.ao_wq, p.ao_A, p.ao_B, a.hao, g.ao_w, g.ao_b, g.ao_A, g.ao_B, C, C, SITE_AO);
   const AttentionShape sh = attention_shape(be, c);

@@ -99,13 +99,11 @@ void bert_model_backward(Backend& be, const BertModelConfig& c, const BertModelP
   float *dout = dx_a, *dnext = dx_b;
   for (int l = c.layers - 1; l >= 0; l--) {
     const float* x = l == 0 ? a.x0 : a.layers[l - 1]->out;
-    be.fill_zero(dnext, NC * sizeof(float));
     bert_layer_backward(be, layer_config(c, B, T, l), p.layers[l], g.layers[l], *a.layers[l], x, mask, dout, dnext);
     std::swap(dout, dnext);
   }
   // dout: gradient of the dropped, normalized embeddings
-  be.fill_zero(dnext, NC * sizeof(float));
-  be.dropout_backward(dnext, dout, NC, c.hidden_dropout, splitmix64(c.seed * 1000));
+  be.dropout_forward(dnext, dout, NC, c.hidden_dropout, splitmix64(c.seed * 1000));  // the backward's mask, overwriting
   be.layernorm_backward(demb, g.emb_ln_w ? g.emb_ln_w : dummy_w, g.emb_ln_b ? g.emb_ln_b : dummy_b, dnext, a.emb, p.emb_ln_w,
                         a.emb_mean, a.emb_rstd, N, C);
   if (g.wte && g.wpe && g.wtt) be.embeddings_backward(g.wte, g.wpe, g.wtt, demb, ids, token_type, B, T, C);

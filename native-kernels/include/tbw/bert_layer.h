@@ -78,7 +78,7 @@ class BertLayerActs {
 
 void bert_layer_forward(Backend& be, const BertLayerConfig& cfg, const BertLayerParams& p, BertLayerActs& a, const float* x,
                         const uint8_t* mask);
-// dout (N,C) -> dx (N,C) +=, parameter gradients +=
+// dout (N,C) -> dx (N,C), overwritten (no zeroing needed); parameter gradients +=
 void bert_layer_backward(Backend& be, const BertLayerConfig& cfg, const BertLayerParams& p, const BertLayerGrads& g,
                          BertLayerActs& a, const float* x, const uint8_t* mask, const float* dout, float* dx);
 
