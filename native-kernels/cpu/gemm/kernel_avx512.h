@@ -19,6 +19,11 @@ struct Kernel12x32 {
     __m512 acc[MR][2];
 #pragma GCC unroll 12
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    if (load_c)  // C's tile is read after the k loop: fetch it meanwhile (a big accumulated C is not in cache)
+      for (int i = 0; i < mr; i++) {
+        _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char*)(c + i * ldc + NR - 1), _MM_HINT_T0);
+      }
     for (int k = 0; k < kc; k++, a += A_CS, b += NR) {
       const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 12
