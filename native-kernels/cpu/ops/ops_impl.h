@@ -89,6 +89,7 @@ inline void layernorm_backward(float* dinp, float* dweight, float* dbias, const 
       const float* dy = dout + (long)n * C;
       const float m = mean[n], s = rstd[n];
       float dnorm_mean = 0.f, dnorm_norm_mean = 0.f;
+#pragma omp simd reduction(+ : dnorm_mean, dnorm_norm_mean)  // vector partial sums: a float sum does not vectorize by itself
       for (int i = 0; i < C; i++) {
         const float norm = (x[i] - m) * s, dnorm = w[i] * dy[i];
         dnorm_mean += dnorm;
@@ -319,7 +320,9 @@ inline double sum_squares(const float* x, long n) {
   std::vector<double> part(tasks);
   parallel_for(tasks, [&](int t, int) {
     double s = 0;
-    for (long i = t * CHUNK, e = std::min(n, (t + 1) * CHUNK); i < e; i++) s += double(x[i]) * x[i];
+    const long e = std::min(n, (t + 1) * CHUNK);
+#pragma omp simd reduction(+ : s)
+    for (long i = t * CHUNK; i < e; i++) s += double(x[i]) * x[i];
     part[t] = s;
   });
   double s = 0;
@@ -338,6 +341,7 @@ inline void adafactor_update(float* p, const float* g, float* row, float* col, f
     for_rows(rows, 16, [&](int r) {
       const float* gr = g + (long)r * cols;
       float s = 0.f;
+#pragma omp simd reduction(+ : s)
       for (int c = 0; c < cols; c++) s += gr[c] * gr[c] + o.eps1;
       row[r] = beta2t * row[r] + (1.f - beta2t) * (s / cols);
     });
