@@ -89,6 +89,7 @@ inline void layernorm_backward(float* dinp, float* dweight, float* dbias, const 
       const float* dy = dout + (long)n * C;
       const float m = mean[n], s = rstd[n];
       float dnorm_mean = 0.f, dnorm_norm_mean = 0.f;
+#pragma omp simd reduction(+ : dnorm_mean, dnorm_norm_mean)  // vector partial sums: a float sum does not vectorize by itself
       for (int i = 0; i < C; i++) {
         const float norm = (x[i] - m) * s, dnorm = w[i] * dy[i];
         dnorm_mean += dnorm;
