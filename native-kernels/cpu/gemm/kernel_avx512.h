@@ -6,9 +6,49 @@
 namespace tbw {
 namespace TBW_NS {
 
+// 16x16 transpose of r[0..15] in place (r[i] lane k -> r[k] lane i): unpacks within 128-bit
+// lanes, then lane shuffles.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]), t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  for (int g = 0; g < 16; g += 4) {  // u[g + c], 128-bit lane L: rows g..g+3 of column 4L + c
+    const __m512d t0 = _mm512_castps_pd(t[g]), t1 = _mm512_castps_pd(t[g + 1]), t2 = _mm512_castps_pd(t[g + 2]),
+                  t3 = _mm512_castps_pd(t[g + 3]);
+    u[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2)), u[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+    u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3)), u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+  }
+  for (int c = 0; c < 4; c++) {
+    const __m512 x0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), x1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+    const __m512 y0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44), y1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    r[c] = _mm512_shuffle_f32x4(x0, y0, 0x88), r[4 + c] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
+    r[8 + c] = _mm512_shuffle_f32x4(x1, y1, 0x88), r[12 + c] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
+  }
+}
+
+// A full sliver from 12 rows stored with unit stride along k (row i at src + i*rs): out[k*12 + i],
+// k < kc. Sixteen k at a time through a register transpose instead of 192 scalar moves.
+inline void pack_a_rows_12(const float* src, long rs, int kc, float* out) {
+  for (int k0 = 0; k0 < kc; k0 += 16) {
+    const int n = kc - k0 < 16 ? kc - k0 : 16;
+    const __mmask16 m = n == 16 ? 0xFFFF : (__mmask16)((1u << n) - 1u);
+    __m512 r[16];
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) {
+      r[i] = _mm512_maskz_loadu_ps(m, src + i * rs + k0);
+      _mm_prefetch((const char*)(src + (12 + i) * rs + k0), _MM_HINT_T0);  // the next sliver's rows
+    }
+    r[12] = r[13] = r[14] = r[15] = _mm512_setzero_ps();
+    transpose16(r);
+    for (int k = 0; k < n; k++) _mm512_mask_storeu_ps(out + (size_t)(k0 + k) * 12, 0x0FFF, r[k]);
+  }
+}
+
 struct Kernel12x32 {
   static constexpr int MR = 12;
   static constexpr int NR = 32;
+
+  // The driver packs full slivers of row-major A with this (see has_row_pack).
+  static void pack_a_rows(const float* src, long rs, int kc, float* out) { pack_a_rows_12(src, rs, kc, out); }
 
   // a (kc,12), b (kc,32) -> c (mr,nr) tile with leading dimension ldc.
   // A element (i, k) is a[i*A_RS + k*A_CS]: packed slivers by default; flash
@@ -53,48 +93,7 @@ struct Kernel12x32 {
   }
 };
 
-// 16x16 transpose of r[0..15] in place (r[i] lane k -> r[k] lane i): unpacks within 128-bit
-// lanes, then lane shuffles.
-inline void transpose16(__m512 r[16]) {
-  __m512 t[16], u[16];
-  for (int i = 0; i < 16; i += 2) t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]), t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  for (int g = 0; g < 16; g += 4) {  // u[g + c], 128-bit lane L: rows g..g+3 of column 4L + c
-    const __m512d t0 = _mm512_castps_pd(t[g]), t1 = _mm512_castps_pd(t[g + 1]), t2 = _mm512_castps_pd(t[g + 2]),
-                  t3 = _mm512_castps_pd(t[g + 3]);
-    u[g] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2)), u[g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
-    u[g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3)), u[g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
-  }
-  for (int c = 0; c < 4; c++) {
-    const __m512 x0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), x1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
-    const __m512 y0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44), y1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
-    r[c] = _mm512_shuffle_f32x4(x0, y0, 0x88), r[4 + c] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
-    r[8 + c] = _mm512_shuffle_f32x4(x1, y1, 0x88), r[12 + c] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
-  }
-}
-
-// A full sliver from 12 rows stored with unit stride along k (row i at src + i*rs): out[k*12 + i],
-// k < kc. Sixteen k at a time through a register transpose instead of 192 scalar moves.
-inline void pack_a_rows_12(const float* src, long rs, int kc, float* out) {
-  for (int k0 = 0; k0 < kc; k0 += 16) {
-    const int n = kc - k0 < 16 ? kc - k0 : 16;
-    const __mmask16 m = n == 16 ? 0xFFFF : (__mmask16)((1u << n) - 1u);
-    __m512 r[16];
-#pragma GCC unroll 12
-    for (int i = 0; i < 12; i++) {
-      r[i] = _mm512_maskz_loadu_ps(m, src + i * rs + k0);
-      _mm_prefetch((const char*)(src + (12 + i) * rs + k0), _MM_HINT_T0);  // the next sliver's rows
-    }
-    r[12] = r[13] = r[14] = r[15] = _mm512_setzero_ps();
-    transpose16(r);
-    for (int k = 0; k < n; k++) _mm512_mask_storeu_ps(out + (size_t)(k0 + k) * 12, 0x0FFF, r[k]);
-  }
-}
-
-struct Kernel12x32Packing : Kernel12x32 {
-  static void pack_a_rows(const float* src, long rs, int kc, float* out) { pack_a_rows_12(src, rs, kc, out); }
-};
-
-using MicroKernel = Kernel12x32Packing;
+using MicroKernel = Kernel12x32;
 
 }  // namespace TBW_NS
 }  // namespace tbw
