@@ -33,9 +33,11 @@ std::string op_name(const BertLayerConfig& c, const char* what) { return profili
 
 // A linear layer's multiply-adds x2: the base product (skipped for a frozen base's weight
 // gradient) and the LoRA adapter.
-double linear_flops(const BertLayerConfig& c, int Cin, int Cout, bool lora, bool backward, bool dweight) {
+double linear_flops(const BertLayerConfig& c, int Cin, int Cout, bool lora, bool backward, bool dweight, bool dinp = true) {
   const double N = (double)c.B * c.T, base = 2 * N * Cin * Cout, adapter = lora ? 2 * N * c.lora_r * (Cin + Cout) : 0;
-  return backward ? base * (dweight ? 2 : 1) + 2 * adapter : base + adapter;
+  if (!backward) return base + adapter;
+  // backward: dinp and dW each cost one base product; the adapter's dh, dB, dA and (with dinp) dh·A
+  return base * ((dinp ? 1 : 0) + (dweight ? 1 : 0)) + 2 * adapter - (lora && !dinp ? 2 * N * c.lora_r * Cin : 0);
 }
 
 // Flash attention reads the projections in place where the backend can (no head split/merge).
@@ -192,14 +194,15 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   // A linear layer's backward: LoRA's (never dW of the frozen base) when it has an adapter.
   auto linear_back = [&](float* din, const float* d, const float* in, const float* w, const QuantWeight& qw, const float* A,
                          const float* Bm, const float* h, float* gw, float* gb, float* gA, float* gB, int Cin, int Cout, Site site) {
-    ProfileScope prof(c.lora_r > 0 && A ? "lora_backward" : "matmul_backward", profiling() ? op_name(c, site_name(site)) + " backward" : "",
-                      linear_flops(c, Cin, Cout, c.lora_r > 0 && A, true, gw != nullptr && qw.kind == QuantKind::None), N, Cin, Cout);
+    const bool lora = c.lora_r > 0 && A, dweight = gw != nullptr && qw.kind == QuantKind::None;
+    if (!din && !lora && !dweight && !gb) return;  // a frozen linear whose input needs no gradient
+    ProfileScope prof(lora ? "lora_backward" : "matmul_backward", profiling() ? op_name(c, site_name(site)) + " backward" : "",
+                      linear_flops(c, Cin, Cout, lora, true, dweight, din != nullptr), N, Cin, Cout);
     if (qw.kind != QuantKind::None) {  // a quantized base is frozen: only its input gradient
-      be.dequantize_weight(a.wdeq, qw, Cout, Cin);
-      w = a.wdeq;
+      if (din) be.dequantize_weight(a.wdeq, qw, Cout, Cin), w = a.wdeq;
       gw = nullptr;
     }
-    if (c.lora_r > 0 && A) {
+    if (lora) {
       be.lora_backward(din, gA, gB, gb, d, in, w, A, Bm, h, N, Cin, Cout, c.lora_r, c.lora_scale, c.lora_dropout, site_seed(c.seed, site));
       if (gw) be.matmul_backward(nullptr, gw, nullptr, d, in, w, N, Cin, Cout);  // LoRA on a trainable base (rare)
     } else {
@@ -218,7 +221,7 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   be.layernorm_backward(d_res1, g.ln1_w ? g.ln1_w : dummy_w, g.ln1_b ? g.ln1_b : dummy_b, d_ln1, a.res1, p.ln1_w, a.ln1_mean,
                         a.ln1_rstd, N, C);
   // res1 = dropout(ao) + x: x's gradient starts as d_res1 (dx's first write), ao's goes through the mask.
-  be.copy_rows(dx, d_res1, N, C, C, C, false);
+  if (dx) be.copy_rows(dx, d_res1, N, C, C, C, false);
   be.dropout_forward(d_ao, d_res1, NC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));  // d_ao = mask ∘ d_res1
   linear_back(d_att, d_ao, a.att, p.ao_w, p.ao_wq, p.ao_A, p.ao_B, a.hao, g.ao_w, g.ao_b, g.ao_A, g.ao_B, C, C, SITE_AO);
   const AttentionShape sh = attention_shape(be, c);

@@ -96,12 +96,16 @@ void bert_model_backward(Backend& be, const BertModelConfig& c, const BertModelP
   be.tanh_backward(dpool_pre, a.pooled, dpooled, (long)B * C);
   be.matmul_backward(dcls, g.pool_w, g.pool_b, dpool_pre, a.cls, p.pool_w, B, C, C);
   be.copy_rows(dx_a, dcls, B, C, (long)T * C, C, true);  // only [CLS] rows feed the pooler
+  // Frozen embeddings (LoRA, QLoRA) need no gradient: layer 0 then skips its input's products.
+  const bool embeddings_train = (g.wte && g.wpe && g.wtt) || g.emb_ln_w || g.emb_ln_b;
   float *dout = dx_a, *dnext = dx_b;
   for (int l = c.layers - 1; l >= 0; l--) {
     const float* x = l == 0 ? a.x0 : a.layers[l - 1]->out;
-    bert_layer_backward(be, layer_config(c, B, T, l), p.layers[l], g.layers[l], *a.layers[l], x, mask, dout, dnext);
+    float* dx = l > 0 || embeddings_train ? dnext : nullptr;
+    bert_layer_backward(be, layer_config(c, B, T, l), p.layers[l], g.layers[l], *a.layers[l], x, mask, dout, dx);
     std::swap(dout, dnext);
   }
+  if (!embeddings_train) return;
   // dout: gradient of the dropped, normalized embeddings
   be.dropout_forward(dnext, dout, NC, c.hidden_dropout, splitmix64(c.seed * 1000));  // the backward's mask, overwriting
   be.layernorm_backward(demb, g.emb_ln_w ? g.emb_ln_w : dummy_w, g.emb_ln_b ? g.emb_ln_b : dummy_b, dnext, a.emb, p.emb_ln_w,

@@ -78,7 +78,8 @@ class BertLayerActs {
 
 void bert_layer_forward(Backend& be, const BertLayerConfig& cfg, const BertLayerParams& p, BertLayerActs& a, const float* x,
                         const uint8_t* mask);
-// dout (N,C) -> dx (N,C), overwritten (no zeroing needed); parameter gradients +=
+// dout (N,C) -> dx (N,C), overwritten (no zeroing needed); parameter gradients +=. dx null: the
+// input needs no gradient (frozen embeddings under layer 0), so its products are skipped.
 void bert_layer_backward(Backend& be, const BertLayerConfig& cfg, const BertLayerParams& p, const BertLayerGrads& g,
                          BertLayerActs& a, const float* x, const uint8_t* mask, const float* dout, float* dx);
 
