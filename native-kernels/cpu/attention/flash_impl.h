@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "../gemm/aligned_buffer.h"
@@ -133,6 +134,33 @@ inline void a_product(float* S, const float* a, int r0, int rows, int HS, const 
   }
 }
 
+// Head sizes up to 2·DR (26 included) put the head dimension on the micro-kernel's rows (DR per
+// call, where the variant's kernel has such a shape) for the backward products whose output is
+// (key, d), dV and dK: computed as dVᵀ = dOᵀ·P and dKᵀ = Qᵀ·dS, with no padding of d to NR
+// columns (26 -> 32 wastes a fifth of the FMAs). DR = 0: the variant has no such kernel.
+template <class K, class = void>
+struct d_rows_of {
+  static constexpr int value = 0;
+};
+template <class K>
+struct d_rows_of<K, std::void_t<decltype(K::D_ROWS)>> {
+  static constexpr int value = K::D_ROWS;
+};
+constexpr int DR = d_rows_of<MicroKernel>::value;
+inline bool use_d_rows(int HS) { return DR > 0 && HS <= 2 * DR; }
+
+// Cᵀ (HS, cols; row stride BC) += Xᵀ · Y over rows [i0, i0+rows): X from prepare_a (row stride 32
+// for these head sizes) read in place as the transposed A, Y a tile (row stride BC) read in place as B.
+template <class Kernel = MicroKernel>  // a template, so variants without D_ROWS never instantiate the call
+inline void d_rows_product(float* ct, const float* x, int i0, int rows, const float* y, int cols, int HS) {
+  if constexpr (d_rows_of<Kernel>::value > 0) {
+    for (int c0 = 0; c0 < cols; c0 += NR)
+      for (int d0 = 0; d0 < HS; d0 += DR)
+        Kernel::template run<1, 32, BC, DR>(rows, x + (size_t)i0 * 32 + d0, y + c0, ct + (size_t)d0 * BC + c0, BC,
+                                                 std::min(DR, HS - d0), std::min(NR, cols - c0), true, 1.f, nullptr);
+  }
+}
+
 // Per-thread scratch, reused across calls. Every sub-buffer starts 64-byte aligned
 // (the micro-kernels use aligned loads of the packed panels).
 struct Workspace {
@@ -232,26 +260,98 @@ inline void forward_head(Workspace& w, float* out, float* lse, const float* Q, c
   }
 }
 
+#if defined(__AVX512F__)
+// Forward with the head dimension on the rows (use_d_rows), per block of NR = 32 queries:
+// Sᵀ = K·Qᵀ puts keys on the rows and the queries on the lanes, so the online softmax runs
+// per lane (no horizontal reductions), and Oᵀ += Vᵀ·Pᵀ reads Pᵀ in place as its B panel with no
+// padding of d. BKEYS keys per block (a multiple of MR: K's sliver reads stay inside its pack).
+constexpr int BKEYS = 20 * MR;  // 120 to 516 measured the same
+
+inline void forward_head_d_rows(Workspace& w, float* out, float* lse, const float* Q, const float* K, const float* V,
+                                const uint8_t* mask_b, int b, int h, const AttentionShape& s, float p, uint64_t seed) {
+  static_assert(NR == 32 && BKEYS * NR <= BR * BC, "Sᵀ rows are two vectors of queries; the tile holds BKEYS of them");
+  const int T = s.T, HS = s.HS;
+  const long ld = s.row_stride();
+  const float scale2 = kLog2e / std::sqrt((float)HS);  // log2 units, as forward_head
+  float *ka = w.qa, *va = w.doa, *qt = w.kb;  // K and V rows at stride 32 (A operands), Qᵀ panels (B)
+  prepare_a(ka, K, T, HS, ld);
+  prepare_a(va, V, T, HS, ld);
+  pack_rows_transposed_as_b(qt, Q, T, HS, ld);
+  float *st = w.s, *ot = w.o;  // Sᵀ, then Pᵀ (BKEYS, 32); Oᵀ (HS, 32)
+  const __m512 ninf = _mm512_set1_ps(NEG_INF);
+  for (int i0 = 0; i0 < T; i0 += NR) {
+    const int qi = std::min(NR, T - i0);
+    __m512 m0 = ninf, m1 = ninf, l0 = _mm512_setzero_ps(), l1 = _mm512_setzero_ps();
+    std::fill(ot, ot + (size_t)HS * NR, 0.f);
+    for (int j0 = 0; j0 < T; j0 += BKEYS) {
+      const int bc = std::min(BKEYS, T - j0);
+      if (tile_all_padded(mask_b, j0, bc)) continue;  // so every block below has a finite score per lane
+      for (int r0 = 0; r0 < bc; r0 += MR)  // queries past T have zero Qᵀ columns: finite, never stored
+        MicroKernel::run<32, 1>(HS, ka + (size_t)(j0 + r0) * 32, qt + (size_t)i0 * HS, st + (size_t)r0 * NR, NR,
+                                std::min(MR, bc - r0), NR, false, scale2, nullptr);
+      __m512 x0 = m0, x1 = m1;  // the running max per query
+      for (int j = 0; j < bc; j++) {
+        float* row = st + (size_t)j * NR;
+        if (mask_b && !mask_b[j0 + j]) _mm512_store_ps(row, ninf), _mm512_store_ps(row + 16, ninf);
+        x0 = _mm512_max_ps(x0, _mm512_load_ps(row)), x1 = _mm512_max_ps(x1, _mm512_load_ps(row + 16));
+      }
+      const __m512 a0 = exp2_nonpos16(_mm512_sub_ps(m0, x0)), a1 = exp2_nonpos16(_mm512_sub_ps(m1, x1));  // -inf -> 0
+      __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+      for (int j = 0; j < bc; j++) {
+        float* row = st + (size_t)j * NR;
+        __m512 e0 = exp2_nonpos16(_mm512_sub_ps(_mm512_load_ps(row), x0)), e1 = exp2_nonpos16(_mm512_sub_ps(_mm512_load_ps(row + 16), x1));
+        s0 = _mm512_add_ps(s0, e0), s1 = _mm512_add_ps(s1, e1);
+        if (p > 0) {  // the sum l is of the probabilities before dropout
+          dropout_keep_strided(w.keep, NR, seed, ref::att_index(b, h, i0, j0 + j, s.NH, T), T, p);
+          e0 = _mm512_mul_ps(e0, _mm512_load_ps(w.keep)), e1 = _mm512_mul_ps(e1, _mm512_load_ps(w.keep + 16));
+        }
+        _mm512_store_ps(row, e0), _mm512_store_ps(row + 16, e1);
+      }
+      l0 = _mm512_fmadd_ps(l0, a0, s0), l1 = _mm512_fmadd_ps(l1, a1, s1);
+      m0 = x0, m1 = x1;
+      for (int d = 0; d < HS; d++) {
+        float* o = ot + (size_t)d * NR;
+        _mm512_store_ps(o, _mm512_mul_ps(_mm512_load_ps(o), a0)), _mm512_store_ps(o + 16, _mm512_mul_ps(_mm512_load_ps(o + 16), a1));
+      }
+      for (int d0 = 0; d0 < HS; d0 += DR)  // Oᵀ += Vᵀ·Pᵀ
+        MicroKernel::run<1, 32, NR, DR>(bc, va + (size_t)j0 * 32 + d0, st, ot + (size_t)d0 * NR, NR, std::min(DR, HS - d0), NR, true,
+                                        1.f, nullptr);
+    }
+    alignas(64) float lv[NR], mv[NR];
+    _mm512_store_ps(lv, l0), _mm512_store_ps(lv + 16, l1), _mm512_store_ps(mv, m0), _mm512_store_ps(mv + 16, m1);
+    for (int i = 0; i < qi; i++) {  // l >= 1 where any key was kept; 0 where every key is padded
+      const float inv = lv[i] > 0.f ? 1.f / lv[i] : 0.f;
+      for (int d = 0; d < HS; d++) out[(i0 + i) * ld + d] = ot[(size_t)d * NR + i] * inv;
+      lse[i0 + i] = lv[i] > 0.f ? (mv[i] + fast_log2(lv[i])) * kLn2 : NEG_INF;
+    }
+  }
+}
+#endif
+
 inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const float* dO, const float* Q, const float* K,
                           const float* V, const float* O, const float* lse, const uint8_t* mask_b, int b, int h,
                           const AttentionShape& s, float p, uint64_t seed) {
   const int T = s.T, HS = s.HS;
   const long ld = s.row_stride();
   const float scale = 1.f / std::sqrt((float)HS), scale2 = scale * kLog2e;  // S in log2 units, as in forward
-  prepare_a(w.qa, Q, T, HS, ld);                    // Q as A
-  prepare_a(w.doa, dO, T, HS, ld);                  // dO as A
+  const bool drows = use_d_rows(HS);
+  prepare_a(w.qa, Q, T, HS, ld);                    // Q as A (and Qᵀ as A with d rows)
+  prepare_a(w.doa, dO, T, HS, ld);                  // dO as A (and dOᵀ as A with d rows)
   pack_rows_transposed_as_b(w.kb, K, T, HS, ld);    // Kᵀ as B
   pack_rows_transposed_as_b(w.vb_t, V, T, HS, ld);  // Vᵀ as B
-  pack_rows_as_b(w.dob_t, dO, T, HS, ld);           // dO as B (k = row)
-  pack_rows_as_b(w.qb, Q, T, HS, ld);               // Q as B (k = row)
-  pack_rows_as_b(w.kbd, K, T, HS, ld);              // K as B (k = key)
+  if (!drows) {
+    pack_rows_as_b(w.dob_t, dO, T, HS, ld);  // dO as B (k = row)
+    pack_rows_as_b(w.qb, Q, T, HS, ld);      // Q as B (k = row)
+  }
+  pack_rows_as_b(w.kbd, K, T, HS, ld);  // K as B (k = key)
   for (int i = 0; i < T; i++) w.dsum[i] = dot_row(dO + i * ld, O + i * ld, HS);  // D_i
   const size_t dpanel = (size_t)T * NR;  // stride between HS-column panels of the (T, HS) B packs
   for (int j0 = 0; j0 < T; j0 += BC) {
     const int bc = std::min(BC, T - j0);
     if (tile_all_padded(mask_b, j0, bc)) continue;  // padded keys get no gradient
-    std::fill(w.dk, w.dk + (size_t)bc * HS, 0.f);
-    std::fill(w.dv, w.dv + (size_t)bc * HS, 0.f);
+    const size_t tile_floats = drows ? (size_t)HS * BC : (size_t)bc * HS;
+    std::fill(w.dk, w.dk + tile_floats, 0.f);
+    std::fill(w.dv, w.dv + tile_floats, 0.f);
     for (int i0 = 0; i0 < T; i0 += BR) {
       const int br = std::min(BR, T - i0);
       a_product(w.s, w.qa, i0, br, HS, w.kb + (size_t)j0 * HS, (size_t)HS * NR, bc, scale2);
@@ -283,15 +383,21 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
         }
       }
       // dV_j += Pdᵀ · dO_i ; dK_j += dSᵀ · Q_i ; dQ_i += dS · K_j
-      // (tiles read in place: Pdᵀ and dSᵀ as transposed, dS as row-major)
-      tile_product<1, BC>(w.dv, HS, w.pd, bc, br, w.dob_t + (size_t)i0 * NR, dpanel, HS, 1.f, true);
-      tile_product<1, BC>(w.dk, HS, w.s, bc, br, w.qb + (size_t)i0 * NR, dpanel, HS, 1.f, true);
+      if (drows) {  // transposed tiles (d rows): dV_jᵀ += dO_iᵀ · Pd, dK_jᵀ += Q_iᵀ · dS
+        d_rows_product(w.dv, w.doa, i0, br, w.pd, bc, HS);
+        d_rows_product(w.dk, w.qa, i0, br, w.s, bc, HS);
+      } else {  // tiles read in place: Pdᵀ and dSᵀ as transposed A
+        tile_product<1, BC>(w.dv, HS, w.pd, bc, br, w.dob_t + (size_t)i0 * NR, dpanel, HS, 1.f, true);
+        tile_product<1, BC>(w.dk, HS, w.s, bc, br, w.qb + (size_t)i0 * NR, dpanel, HS, 1.f, true);
+      }
       tile_product<BC, 1>(dq + i0 * ld, ld, w.s, br, bc, w.kbd + (size_t)j0 * NR, dpanel, HS, 1.f, true);
     }
+    // the key block's dK and dV tiles: (bc, HS), or (HS, BC) with d rows
+    const size_t jstride = drows ? 1 : HS, dstride = drows ? BC : 1;
     for (int j = 0; j < bc; j++)
       for (int d = 0; d < HS; d++) {
-        dk[(j0 + j) * ld + d] += w.dk[(size_t)j * HS + d];
-        dv[(j0 + j) * ld + d] += w.dv[(size_t)j * HS + d];
+        dk[(j0 + j) * ld + d] += w.dk[j * jstride + d * dstride];
+        dv[(j0 + j) * ld + d] += w.dv[j * jstride + d * dstride];
       }
   }
 }
@@ -317,6 +423,11 @@ inline void forward(float* out, float* lse, const float* q, const float* k, cons
   for (auto& w : ws) w->reserve(s.T, s.HS);
   for_head_groups(s, [&](int b, int h, int thread) {
     const long o = s.head_offset(b, h);
+#if defined(__AVX512F__)
+    if (use_d_rows(s.HS))
+      return forward_head_d_rows(*ws[thread], out + o, lse + ((long)b * s.NH + h) * s.T, q + o, k + o, v + o,
+                                 mask ? mask + (long)b * s.T : nullptr, b, h, s, p, seed);
+#endif
     forward_head(*ws[thread], out + o, lse + ((long)b * s.NH + h) * s.T, q + o, k + o, v + o, mask ? mask + (long)b * s.T : nullptr,
                  b, h, s, p, seed);
   });

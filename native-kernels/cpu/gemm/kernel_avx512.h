@@ -50,24 +50,30 @@ struct Kernel12x32 {
   // The driver packs full slivers of row-major A with this (see has_row_pack).
   static void pack_a_rows(const float* src, long rs, int kc, float* out) { pack_a_rows_12(src, rs, kc, out); }
 
-  // a (kc,12), b (kc,32) -> c (mr,nr) tile with leading dimension ldc.
+  // Flash attention's head-dimension rows: 13 rows x 32 (26 accumulators) cover head size 26
+  // with no padding (see flash_impl.h).
+  static constexpr int D_ROWS = 13;
+
+  // a (kc,ROWS), b (kc,32) -> c (mr,nr) tile with leading dimension ldc.
   // A element (i, k) is a[i*A_RS + k*A_CS]: packed slivers by default; flash
-  // attention passes row-major or transposed tiles directly.
-  template <int A_RS = 1, int A_CS = MR>
+  // attention passes row-major or transposed tiles directly. B row k is b + k*B_RS
+  // (packed panels by default; 64-byte aligned rows either way).
+  template <int A_RS = 1, int A_CS = MR, int B_RS = NR, int ROWS = MR>
   static inline void run(int kc, const float* a, const float* b, float* c, long ldc, int mr, int nr, bool load_c,
                          float alpha, const float* bias) {
-    __m512 acc[MR][2];
-#pragma GCC unroll 12
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    static_assert(ROWS <= 13, "2 accumulators per row + 2 B registers + a broadcast fit 32 zmm up to 13 rows");
+    __m512 acc[ROWS][2];
+#pragma GCC unroll 13
+    for (int i = 0; i < ROWS; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     if (load_c)  // C's tile is read after the k loop: fetch it meanwhile (a big accumulated C is not in cache)
       for (int i = 0; i < mr; i++) {
         _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
         _mm_prefetch((const char*)(c + i * ldc + NR - 1), _MM_HINT_T0);
       }
-    for (int k = 0; k < kc; k++, a += A_CS, b += NR) {
+    for (int k = 0; k < kc; k++, a += A_CS, b += B_RS) {
       const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 12
-      for (int i = 0; i < MR; i++) {
+#pragma GCC unroll 13
+      for (int i = 0; i < ROWS; i++) {
         const __m512 ai = _mm512_set1_ps(a[i * A_RS]);
         acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
         acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
@@ -78,8 +84,8 @@ struct Kernel12x32 {
     const __m512 va = _mm512_set1_ps(alpha);
     const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
     const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
-#pragma GCC unroll 12
-    for (int i = 0; i < MR; i++) {
+#pragma GCC unroll 13
+    for (int i = 0; i < ROWS; i++) {
       if (i >= mr) break;
       float* ci = c + i * ldc;
       __m512 v0 = _mm512_fmadd_ps(acc[i][0], va, bias0), v1 = _mm512_fmadd_ps(acc[i][1], va, bias1);
