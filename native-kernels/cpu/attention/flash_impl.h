@@ -84,7 +84,43 @@ inline void pack_rows_as_b(float* __restrict__ dst, const float* __restrict__ X,
   }
 }
 
+#if defined(__AVX512F__)
+// Register-transposed 16x16 blocks: r[i] = src row i (cols lanes, zero past rows/cols), then
+// lane k of every row gathered into r[k].
+inline void load_transposed16(__m512 r[16], const float* src, long ld, int rows, int cols) {
+  const __mmask16 m = tail_mask(cols);
+  for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(m, src + i * ld) : _mm512_setzero_ps();
+  transpose16(r);
+}
+
+// dst[k*dst_ld + i] (+)= src[i*src_ld + k] for i < rows, k < cols, 16x16 at a time
+template <bool ADD>
+inline void transpose_rows(float* dst, long dst_ld, const float* src, long src_ld, int rows, int cols) {
+  __m512 r[16];
+  for (int i0 = 0; i0 < rows; i0 += 16)
+    for (int k0 = 0; k0 < cols; k0 += 16) {
+      const int ri = std::min(16, rows - i0), kc = std::min(16, cols - k0);
+      load_transposed16(r, src + i0 * src_ld + k0, src_ld, ri, kc);
+      const __mmask16 m = tail_mask(ri);
+      for (int k = 0; k < kc; k++) {
+        float* d = dst + (k0 + k) * dst_ld + i0;
+        _mm512_mask_storeu_ps(d, m, ADD ? _mm512_add_ps(r[k], _mm512_maskz_loadu_ps(m, d)) : r[k]);
+      }
+    }
+}
+#endif
+
 inline void pack_rows_transposed_as_b(float* __restrict__ dst, const float* __restrict__ X, int T, int HS, long ld) {
+#if defined(__AVX512F__)
+  if (NR % 16 == 0) {  // each panel: NR rows of X transposed, rows past T zero
+    for (int c0 = 0; c0 < T; c0 += NR, dst += (size_t)HS * NR) {
+      const int nr = std::min(NR, T - c0);
+      if (nr < NR) std::fill(dst, dst + (size_t)HS * NR, 0.f);
+      transpose_rows<false>(dst, NR, X + c0 * ld, ld, nr, HS);
+    }
+    return;
+  }
+#endif
   for (int c0 = 0; c0 < T; c0 += NR, dst += (size_t)HS * NR) {
     const int nr = std::min(NR, T - c0);
     if (nr < NR) std::fill(dst, dst + (size_t)HS * NR, 0.f);
@@ -317,13 +353,18 @@ inline void forward_head_d_rows(Workspace& w, float* out, float* lse, const floa
         MicroKernel::run<1, 32, NR, DR>(bc, va + (size_t)j0 * 32 + d0, st, ot + (size_t)d0 * NR, NR, std::min(DR, HS - d0), NR, true,
                                         1.f, nullptr);
     }
+    // out = O / l: l >= 1 where any key was kept, 0 where every key is padded (out 0, lse -inf)
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.f);
+    const __m512 inv0 = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(l0, zero, _CMP_GT_OQ), one, l0);
+    const __m512 inv1 = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(l1, zero, _CMP_GT_OQ), one, l1);
+    for (int d = 0; d < HS; d++) {
+      float* o = ot + (size_t)d * NR;
+      _mm512_store_ps(o, _mm512_mul_ps(_mm512_load_ps(o), inv0)), _mm512_store_ps(o + 16, _mm512_mul_ps(_mm512_load_ps(o + 16), inv1));
+    }
+    transpose_rows<false>(out + i0 * ld, ld, ot, NR, HS, qi);
     alignas(64) float lv[NR], mv[NR];
     _mm512_store_ps(lv, l0), _mm512_store_ps(lv + 16, l1), _mm512_store_ps(mv, m0), _mm512_store_ps(mv + 16, m1);
-    for (int i = 0; i < qi; i++) {  // l >= 1 where any key was kept; 0 where every key is padded
-      const float inv = lv[i] > 0.f ? 1.f / lv[i] : 0.f;
-      for (int d = 0; d < HS; d++) out[(i0 + i) * ld + d] = ot[(size_t)d * NR + i] * inv;
-      lse[i0 + i] = lv[i] > 0.f ? (mv[i] + fast_log2(lv[i])) * kLn2 : NEG_INF;
-    }
+    for (int i = 0; i < qi; i++) lse[i0 + i] = lv[i] > 0.f ? (mv[i] + fast_log2(lv[i])) * kLn2 : NEG_INF;
   }
 }
 #endif
@@ -392,12 +433,18 @@ inline void backward_head(Workspace& w, float* dq, float* dk, float* dv, const f
       }
       tile_product<BC, 1>(dq + i0 * ld, ld, w.s, br, bc, w.kbd + (size_t)j0 * NR, dpanel, HS, 1.f, true);
     }
-    // the key block's dK and dV tiles: (bc, HS), or (HS, BC) with d rows
-    const size_t jstride = drows ? 1 : HS, dstride = drows ? BC : 1;
+    // the key block's dK and dV tiles: (HS, BC) with d rows, else (bc, HS)
+#if defined(__AVX512F__)
+    if (drows) {
+      transpose_rows<true>(dk + j0 * ld, ld, w.dk, BC, HS, bc);
+      transpose_rows<true>(dv + j0 * ld, ld, w.dv, BC, HS, bc);
+      continue;
+    }
+#endif
     for (int j = 0; j < bc; j++)
       for (int d = 0; d < HS; d++) {
-        dk[(j0 + j) * ld + d] += w.dk[j * jstride + d * dstride];
-        dv[(j0 + j) * ld + d] += w.dv[j * jstride + d * dstride];
+        dk[(j0 + j) * ld + d] += w.dk[(size_t)j * HS + d];
+        dv[(j0 + j) * ld + d] += w.dv[(size_t)j * HS + d];
       }
   }
 }
