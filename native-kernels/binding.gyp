@@ -3,7 +3,7 @@
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "include"],
     "cflags!": ["-fno-exceptions", "-O2"],
     "cflags_cc!": ["-fno-exceptions", "-O2"],
-    "cflags_cc": ["-O3", "-std=c++17", "-fopenmp-simd"],
+    "cflags_cc": ["-O3", "-std=c++17", "-fopenmp-simd", "-fno-math-errno"],
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
     "conditions": [
       ["target_arch=='x64'", {"defines": ["TBW_HAVE_X86_VARIANTS"]}]

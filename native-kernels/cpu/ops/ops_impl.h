@@ -305,26 +305,32 @@ inline void mse_backward(float* dpreds, const float* preds, const float* targets
 inline void adamw_update(float* p, const float* g, float* m, float* v, long n, const AdamWHyper& o) {
   const float bc1 = 1.f - std::pow(o.beta1, (float)o.step), bc2 = 1.f - std::pow(o.beta2, (float)o.step);
   const float step = o.lr / bc1, inv_sqrt_bc2 = 1.f / std::sqrt(bc2), decay = 1.f - o.lr * o.weight_decay;
-  for_chunks(n, [&](long b, long e) {
+  const float beta1 = o.beta1, beta2 = o.beta2, eps = o.eps;  // locals and restrict: the loop vectorizes
+  for_chunks(n, [=](long b, long e) {
+    float *__restrict__ pr = p, *__restrict__ mr = m, *__restrict__ vr = v;
+    const float* __restrict__ gr = g;
+#pragma omp simd
     for (long i = b; i < e; i++) {
-      const float mi = m[i] = o.beta1 * m[i] + (1.f - o.beta1) * g[i];
-      const float vi = v[i] = o.beta2 * v[i] + (1.f - o.beta2) * g[i] * g[i];
-      p[i] = p[i] * decay - step * mi / (std::sqrt(vi) * inv_sqrt_bc2 + o.eps);
+      const float mi = mr[i] = beta1 * mr[i] + (1.f - beta1) * gr[i];
+      const float vi = vr[i] = beta2 * vr[i] + (1.f - beta2) * gr[i] * gr[i];
+      pr[i] = pr[i] * decay - step * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps);
     }
   });
+}
+
+// A plain function, not a lambda body: there GCC left this reduction scalar (8 ms for 14M floats).
+inline double sum_squares_span(const float* __restrict__ x, long b, long e) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (long i = b; i < e; i++) s += double(x[i]) * x[i];
+  return s;
 }
 
 // Sum of squares in fixed chunks, combined in order (deterministic for any thread count).
 inline double sum_squares(const float* x, long n) {
   const int tasks = (int)((n + CHUNK - 1) / CHUNK);
   std::vector<double> part(tasks);
-  parallel_for(tasks, [&](int t, int) {
-    double s = 0;
-    const long e = std::min(n, (t + 1) * CHUNK);
-#pragma omp simd reduction(+ : s)
-    for (long i = t * CHUNK; i < e; i++) s += double(x[i]) * x[i];
-    part[t] = s;
-  });
+  parallel_for(tasks, [&](int t, int) { part[t] = sum_squares_span(x, t * CHUNK, std::min(n, (t + 1) * CHUNK)); });
   double s = 0;
   for (double v : part) s += v;
   return s;
@@ -403,8 +409,10 @@ inline float clip_grad_norm(float* const* grads, const long* sizes, int count, f
   if (coef < 1.f)
     for (int t = 0; t < count; t++) {
       float* gr = grads[t];
-      for_chunks(sizes[t], [&](long b, long e) {
-        for (long i = b; i < e; i++) gr[i] *= coef;
+      for_chunks(sizes[t], [=](long b, long e) {
+        float* __restrict__ x = gr;
+#pragma omp simd
+        for (long i = b; i < e; i++) x[i] *= coef;
       });
     }
   return norm;
