@@ -74,6 +74,29 @@ inline void residual_layernorm_forward(float* out, float* res, float* mean, floa
   });
 }
 
+// One row: dx += the input gradient, pw += norm·dy, pb += dy. A plain function with restrict
+// pointers: as a lambda body GCC left both loops scalar.
+inline void layernorm_backward_row(float* __restrict__ dx, float* __restrict__ pw, float* __restrict__ pb,
+                                   const float* __restrict__ dy, const float* __restrict__ x, const float* __restrict__ w,
+                                   float m, float s, int C) {
+  float dnorm_mean = 0.f, dnorm_norm_mean = 0.f;
+#pragma omp simd reduction(+ : dnorm_mean, dnorm_norm_mean)
+  for (int i = 0; i < C; i++) {
+    const float norm = (x[i] - m) * s, dnorm = w[i] * dy[i];
+    dnorm_mean += dnorm;
+    dnorm_norm_mean += dnorm * norm;
+  }
+  dnorm_mean /= C;
+  dnorm_norm_mean /= C;
+#pragma omp simd
+  for (int i = 0; i < C; i++) {
+    const float norm = (x[i] - m) * s, dnorm = w[i] * dy[i];
+    pb[i] += dy[i];
+    pw[i] += norm * dy[i];
+    dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * s;
+  }
+}
+
 // dweight/dbias: per-task partials (ROWS rows each), summed in task order.
 inline void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* w,
                                const float* mean, const float* rstd, int N, int C) {
@@ -84,27 +107,8 @@ inline void layernorm_backward(float* dinp, float* dweight, float* dbias, const 
     float* pw = partial + (size_t)t * 2 * C;
     float* pb = pw + C;
     std::fill(pw, pw + 2 * C, 0.f);
-    for (int n = t * ROWS, e = std::min(N, (t + 1) * ROWS); n < e; n++) {
-      const float* x = inp + (long)n * C;
-      const float* dy = dout + (long)n * C;
-      const float m = mean[n], s = rstd[n];
-      float dnorm_mean = 0.f, dnorm_norm_mean = 0.f;
-#pragma omp simd reduction(+ : dnorm_mean, dnorm_norm_mean)  // vector partial sums: a float sum does not vectorize by itself
-      for (int i = 0; i < C; i++) {
-        const float norm = (x[i] - m) * s, dnorm = w[i] * dy[i];
-        dnorm_mean += dnorm;
-        dnorm_norm_mean += dnorm * norm;
-      }
-      dnorm_mean /= C;
-      dnorm_norm_mean /= C;
-      float* dx = dinp + (long)n * C;
-      for (int i = 0; i < C; i++) {
-        const float norm = (x[i] - m) * s, dnorm = w[i] * dy[i];
-        pb[i] += dy[i];
-        pw[i] += norm * dy[i];
-        dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * s;
-      }
-    }
+    for (int n = t * ROWS, e = std::min(N, (t + 1) * ROWS); n < e; n++)
+      layernorm_backward_row(dinp + (long)n * C, pw, pb, dout + (long)n * C, inp + (long)n * C, w, mean[n], rstd[n], C);
   });
   for (int t = 0; t < tasks; t++) {
     const float* pw = partial + (size_t)t * 2 * C;
@@ -336,6 +340,32 @@ inline double sum_squares(const float* x, long n) {
   return s;
 }
 
+// Adafactor's element loops (plain functions: see sgd_span)
+inline void adafactor_factored_row(float* __restrict__ upd, const float* __restrict__ g, const float* __restrict__ col, float rf, int cols) {
+#pragma omp simd
+  for (int c = 0; c < cols; c++) upd[c] = g[c] * rf / std::sqrt(col[c]);
+}
+
+inline void adafactor_vector_span(float* __restrict__ v, float* __restrict__ upd, const float* __restrict__ g, long b, long e, float beta2t,
+                                  float eps1) {
+#pragma omp simd
+  for (long i = b; i < e; i++) {
+    v[i] = beta2t * v[i] + (1.f - beta2t) * (g[i] * g[i] + eps1);
+    upd[i] = g[i] / std::sqrt(v[i]);
+  }
+}
+
+inline void adafactor_apply_span(float* __restrict__ p, float* __restrict__ m, const float* __restrict__ upd, long b, long e, float scale,
+                                 float beta1, float wd) {
+#pragma omp simd
+  for (long i = b; i < e; i++) {
+    float u = upd[i] * scale;
+    if (beta1 > 0.f) u = m[i] = beta1 * m[i] + (1.f - beta1) * u;
+    if (wd != 0.f) p[i] += p[i] * wd;
+    p[i] -= u;
+  }
+}
+
 inline void adafactor_update(float* p, const float* g, float* row, float* col, float* v, float* m, int rows, int cols,
                              const AdafactorHyper& o) {
   const long n = (long)rows * cols;
@@ -364,41 +394,32 @@ inline void adafactor_update(float* p, const float* g, float* row, float* col, f
     double row_sum = 0;
     for (int r = 0; r < rows; r++) row_sum += row[r];
     const float row_mean = float(row_sum / rows);
-    for_rows(rows, 16, [&](int r) {
-      const float rf = 1.f / std::sqrt(row[r] / row_mean);
-      for (int c = 0; c < cols; c++) upd[(long)r * cols + c] = g[(long)r * cols + c] * rf / std::sqrt(col[c]);
-    });
+    for_rows(rows, 16, [&](int r) { adafactor_factored_row(upd + (long)r * cols, g + (long)r * cols, col, 1.f / std::sqrt(row[r] / row_mean), cols); });
   } else {
-    for_chunks(n, [&](long b, long e) {
-      for (long i = b; i < e; i++) {
-        v[i] = beta2t * v[i] + (1.f - beta2t) * (g[i] * g[i] + o.eps1);
-        upd[i] = g[i] / std::sqrt(v[i]);
-      }
-    });
+    for_chunks(n, [&](long b, long e) { adafactor_vector_span(v, upd, g, b, e, beta2t, o.eps1); });
   }
   const float denom = std::max(1.f, (float)std::sqrt(sum_squares(upd, n) / n) / o.clip_threshold);
   const float scale = lr / denom, wd = -o.weight_decay * lr;
-  for_chunks(n, [&](long b, long e) {
-    for (long i = b; i < e; i++) {
-      float u = upd[i] * scale;
-      if (o.beta1 > 0.f) u = m[i] = o.beta1 * m[i] + (1.f - o.beta1) * u;
-      if (o.weight_decay != 0.f) p[i] += p[i] * wd;
-      p[i] -= u;
+  for_chunks(n, [&](long b, long e) { adafactor_apply_span(p, m, upd, b, e, scale, o.beta1, wd); });
+}
+
+// Optimizer element loops live in plain functions with restrict pointers and the hyperparameters
+// by value: inside the for_chunks lambdas GCC left them scalar.
+inline void sgd_span(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ buf, long b, long e, SgdHyper o) {
+  const bool momentum = o.momentum != 0.f, first = o.step == 1;
+#pragma omp simd
+  for (long i = b; i < e; i++) {
+    float d = g[i] + o.weight_decay * p[i];
+    if (momentum) {
+      buf[i] = first ? d : o.momentum * buf[i] + (1.f - o.dampening) * d;
+      d = o.nesterov ? d + o.momentum * buf[i] : buf[i];
     }
-  });
+    p[i] -= o.lr * d;
+  }
 }
 
 inline void sgd_update(float* p, const float* g, float* buf, long n, const SgdHyper& o) {
-  for_chunks(n, [&](long b, long e) {
-    for (long i = b; i < e; i++) {
-      float d = g[i] + o.weight_decay * p[i];
-      if (o.momentum != 0.f) {
-        buf[i] = o.step == 1 ? d : o.momentum * buf[i] + (1.f - o.dampening) * d;
-        d = o.nesterov ? d + o.momentum * buf[i] : buf[i];
-      }
-      p[i] -= o.lr * d;
-    }
-  });
+  for_chunks(n, [&](long b, long e) { sgd_span(p, g, buf, b, e, o); });
 }
 
 inline float clip_grad_norm(float* const* grads, const long* sizes, int count, float max_norm) {
