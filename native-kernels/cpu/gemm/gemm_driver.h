@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../ops/dropout_row.h"
+#include "../ops/gelu_span.h"
 #include "aligned_buffer.h"
 #include "tbw/fast_exp.h"
 #include "tbw/gemm.h"

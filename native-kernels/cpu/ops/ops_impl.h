@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../gemm/aligned_buffer.h"
+#include "gelu_span.h"
 #include "tbw/fast_exp.h"
 #include "tbw/optim_hyper.h"
 #include "tbw/rng.h"
@@ -125,9 +126,7 @@ inline void gelu_forward(float* out, const float* inp, long n) {
 }
 
 inline void gelu_backward(float* dinp, const float* inp, const float* dout, long n) {
-  for_chunks(n, [&](long b, long e) {
-    for (long i = b; i < e; i++) dinp[i] += dout[i] * gelu_grad(inp[i]);
-  });
+  for_chunks(n, [&](long b, long e) { gelu_backward_span(dinp + b, inp + b, dout + b, e - b); });
 }
 
 inline void tanh_forward(float* out, const float* inp, long n) {
