@@ -13,6 +13,8 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { loadKernels, type KernelVariant } from '../src-main/engine/addon'
 import { loadCheckpoint } from '../src-main/engine/bert/checkpoint'
 import { initRandomCheckpoint } from '../src-main/engine/bert/init-checkpoint'
@@ -31,6 +33,11 @@ const STEPS = quick ? 3 : 8
 const WARMUP = 2
 const shared = process.env.TBW_SHARED_DATA ?? [path.resolve(__dirname, '..', '..', 'shared', 'data'), '/work/shared/data'].find((d) => fs.existsSync(d))
 if (!shared) throw new Error('bench:train needs ../shared/data (the MRPC split and the BERT vocabulary); set TBW_SHARED_DATA')
+
+// A full garbage collection before each configuration: the previous one's model, optimizer
+// state and activations (hundreds of MB) are then not collected while this one is timed.
+v8.setFlagsFromString('--expose-gc')
+const collectGarbage = vm.runInNewContext('gc') as () => void
 
 const kernels = loadKernels()
 const caps = kernels.capabilities()
@@ -72,6 +79,7 @@ async function main() {
           maxGradNorm: 1,
           attention,
         }
+        collectGarbage()
         const { model, tensors } = buildModel({ ...ck, params: new Map([...ck.params].map(([k, v]) => [k, Float32Array.from(v)])) }, settings, 2, caps.variant as KernelVariant)
         const engine = new StepEngine(model, tensors, settings, 1000, 0)
         const batches = seq === '128' ? [full128] : mrpcBatches

@@ -171,9 +171,10 @@ inline void a_product(float* S, const float* a, int r0, int rows, int HS, const 
 }
 
 // Head sizes up to 2·DR (26 included) put the head dimension on the micro-kernel's rows (DR per
-// call, where the variant's kernel has such a shape) for the backward products whose output is
-// (key, d), dV and dK: computed as dVᵀ = dOᵀ·P and dKᵀ = Qᵀ·dS, with no padding of d to NR
-// columns (26 -> 32 wastes a fifth of the FMAs). DR = 0: the variant has no such kernel.
+// call, where the variant's kernel has such a shape) in the products whose output has d as a
+// dimension, so d is not padded to NR columns (26 -> 32 wastes a fifth of the FMAs): the forward's
+// Oᵀ += Vᵀ·Pᵀ (forward_head_d_rows) and the backward's dVᵀ = dOᵀ·P and dKᵀ = Qᵀ·dS; dQ keeps
+// the column layout. DR = 0: the variant has no such kernel.
 template <class K, class = void>
 struct d_rows_of {
   static constexpr int value = 0;
