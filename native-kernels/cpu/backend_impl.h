@@ -12,6 +12,7 @@
 #include "ops/ops_impl.h"
 #include "quant/nf4_dequant_impl.h"
 #include "tbw/backend.h"
+#include "tbw/ref/attention.h"
 #include "tbw/ref/layers.h"
 
 namespace tbw {
@@ -182,6 +183,25 @@ class CpuBackend final : public Backend {
   }
 
   bool flash_token_major() const override { return true; }
+
+  // One query per head: ~T·HS multiply-adds per head and pass, a few ms per step in all, so the
+  // reference loops over (b,h) in parallel serve (the compiler vectorizes their HS loops).
+  bool has_attention_cls() const override { return true; }
+  void attention_cls_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
+                             AttentionShape s, float p, uint64_t seed) override {
+    float* buf = scratch(6, (size_t)num_threads() * s.T);
+    parallel_for(s.B * s.NH, [&](int t, int thread) {
+      ref::attention_cls_head_forward(out, lse, q, k, v, mask, t / s.NH, t % s.NH, s.NH, s.T, s.HS, p, seed, buf + (size_t)thread * s.T);
+    });
+  }
+  void attention_cls_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
+                              const float* lse, const uint8_t* mask, AttentionShape s, float p, uint64_t seed) override {
+    float* buf = scratch(6, (size_t)num_threads() * 2 * s.T);
+    parallel_for(s.B * s.NH, [&](int t, int thread) {
+      ref::attention_cls_head_backward(dq, dk, dv, dout, q, k, v, lse, mask, t / s.NH, t % s.NH, s.NH, s.T, s.HS, p, seed,
+                                       buf + (size_t)thread * 2 * s.T);
+    });
+  }
 
   void attention_naive_forward(float* out, float* lse, float* att, const float* q, const float* k, const float* v,
                                const uint8_t* mask, AttentionShape s, float p, uint64_t seed) override {

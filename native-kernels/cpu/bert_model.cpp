@@ -11,7 +11,10 @@ namespace tbw {
 
 namespace {
 
-BertLayerConfig layer_config(const BertModelConfig& c, int B, int T, int layer) {
+// Whether the last layer runs on the [CLS] rows only.
+bool cls_only(const Backend& be, const BertModelConfig& c) { return c.cls_only_last_layer && be.has_attention_cls(); }
+
+BertLayerConfig layer_config(const Backend& be, const BertModelConfig& c, int B, int T, int layer) {
   BertLayerConfig lc{B, T, c.C, c.NH, c.FF};
   lc.ln_eps = c.ln_eps;
   lc.lora_r = c.lora_r;
@@ -24,6 +27,7 @@ BertLayerConfig layer_config(const BertModelConfig& c, int B, int T, int layer) 
   lc.quantized = c.quantized;
   lc.forward_only = c.forward_only;
   lc.index = layer;
+  lc.cls_only = layer == c.layers - 1 && cls_only(be, c);
   return lc;
 }
 
@@ -46,7 +50,7 @@ BertModelActs::BertModelActs(Backend& be, const BertModelConfig& c, int B_, int 
   cls = take((size_t)B * c.C), pool_pre = take((size_t)B * c.C), pooled = take((size_t)B * c.C);
   logits = take((size_t)B * c.labels), probs = take((size_t)B * c.labels);
   scratch = take(scratch_floats(c, B, T));
-  for (int l = 0; l < c.layers; l++) layers.push_back(std::make_unique<BertLayerActs>(be, layer_config(c, B, T, l)));
+  for (int l = 0; l < c.layers; l++) layers.push_back(std::make_unique<BertLayerActs>(be, layer_config(be, c, B, T, l)));
 }
 
 BertModelActs::~BertModelActs() { be_.release(block_); }
@@ -64,11 +68,12 @@ float bert_model_forward(Backend& be, const BertModelConfig& c, const BertModelP
   emb_prof.reset();
   const float* x = a.x0;
   for (int l = 0; l < c.layers; l++) {
-    bert_layer_forward(be, layer_config(c, B, T, l), p.layers[l], *a.layers[l], x, mask);
+    bert_layer_forward(be, layer_config(be, c, B, T, l), p.layers[l], *a.layers[l], x, mask);
     x = a.layers[l]->out;
   }
   ProfileScope head_prof("head", "pooler + classifier + loss", 2.0 * B * C * (C + c.labels), B, C, c.labels);
-  be.copy_rows(a.cls, x, B, C, C, (long)T * C, false);  // [CLS] = token 0 of each sequence
+  // [CLS] = token 0 of each sequence; a [CLS]-only last layer gives just those rows
+  be.copy_rows(a.cls, x, B, C, C, cls_only(be, c) ? C : (long)T * C, false);
   be.matmul_forward(a.pool_pre, a.cls, p.pool_w, p.pool_b, B, C, C);
   be.tanh_forward(a.pooled, a.pool_pre, (long)B * C);
   be.matmul_forward(a.logits, a.pooled, p.cls_w, p.cls_b, B, C, c.labels);
@@ -95,14 +100,14 @@ void bert_model_backward(Backend& be, const BertModelConfig& c, const BertModelP
   be.matmul_backward(dpooled, g.cls_w, g.cls_b, dlogits, a.pooled, p.cls_w, B, C, c.labels);
   be.tanh_backward(dpool_pre, a.pooled, dpooled, (long)B * C);
   be.matmul_backward(dcls, g.pool_w, g.pool_b, dpool_pre, a.cls, p.pool_w, B, C, C);
-  be.copy_rows(dx_a, dcls, B, C, (long)T * C, C, true);  // only [CLS] rows feed the pooler
+  be.copy_rows(dx_a, dcls, B, C, cls_only(be, c) ? C : (long)T * C, C, true);  // only [CLS] rows feed the pooler
   // Frozen embeddings (LoRA, QLoRA) need no gradient: layer 0 then skips its input's products.
   const bool embeddings_train = (g.wte && g.wpe && g.wtt) || g.emb_ln_w || g.emb_ln_b;
   float *dout = dx_a, *dnext = dx_b;
   for (int l = c.layers - 1; l >= 0; l--) {
     const float* x = l == 0 ? a.x0 : a.layers[l - 1]->out;
     float* dx = l > 0 || embeddings_train ? dnext : nullptr;
-    bert_layer_backward(be, layer_config(c, B, T, l), p.layers[l], g.layers[l], *a.layers[l], x, mask, dout, dx);
+    bert_layer_backward(be, layer_config(be, c, B, T, l), p.layers[l], g.layers[l], *a.layers[l], x, mask, dout, dx);
     std::swap(dout, dnext);
   }
   if (!embeddings_train) return;

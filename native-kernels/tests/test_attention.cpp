@@ -1,5 +1,6 @@
 // Flash and naive attention on every fast backend against the naive reference backend:
-// forward out and lse, backward dq/dk/dv, with and without key padding and dropout.
+// forward out and lse, backward dq/dk/dv, with and without key padding and dropout; and the
+// [CLS]-only attention of every backend against row 0 of the reference's.
 #include <string>
 #include <vector>
 
@@ -86,6 +87,54 @@ static bool check(Backend& be, int T, int HS, bool padded, float p, Mode mode = 
   return ok;
 }
 
+// The [CLS]-only attention (one query per sequence, token-major) against row 0 of the reference's
+// full attention, whose backward gets a dout that is zero on every other row.
+static bool check_cls(Backend& be, int T, int HS, bool padded, float p) {
+  const AttentionShape s{3, 2, T, HS};
+  const int C = s.NH * HS;
+  const size_t n = (size_t)s.B * s.NH * T * HS, bc = (size_t)s.B * C;
+  auto q = th::random_vec(n, T + HS + 1, -2, 2), k = th::random_vec(n, T * 3 + HS + 1, -2, 2), v = th::random_vec(n, T * 5 + HS + 1);
+  auto dout = th::random_vec(n, T * 7 + HS + 1);
+  std::vector<uint8_t> mask(s.B * T, 1);
+  for (int t = (T * 2) / 3; t < T; t++) mask[t] = 0;  // batch 0: last third padded (T=1: every key)
+  for (int t = 1; t < T; t++) mask[T + t] = 0;         // batch 1: only the first key kept
+  const auto* mp = padded ? &mask : nullptr;
+  std::vector<float> q_cls(bc), dout_cls(bc);  // row 0 of each head, token-major
+  auto row0 = [&](int b, int h) { return (((size_t)b * s.NH + h) * T) * HS; };
+  for (int b = 0; b < s.B; b++)
+    for (int h = 0; h < s.NH; h++)
+      for (int d = 0; d < HS; d++) {
+        q_cls[b * C + h * HS + d] = q[row0(b, h) + d];
+        dout_cls[b * C + h * HS + d] = dout[row0(b, h) + d];
+        for (int t = 1; t < T; t++) dout[row0(b, h) + (size_t)t * HS + d] = 0;
+      }
+  AttnResult want = run(th::ref_backend(), s, q, k, v, dout, mp, p);
+  std::vector<float> want_out(bc), want_lse((size_t)s.B * s.NH), want_dq(bc);
+  for (int b = 0; b < s.B; b++)
+    for (int h = 0; h < s.NH; h++) {
+      want_lse[b * s.NH + h] = want.lse[((size_t)b * s.NH + h) * T];
+      for (int d = 0; d < HS; d++) {
+        want_out[b * C + h * HS + d] = want.out[row0(b, h) + d];
+        want_dq[b * C + h * HS + d] = want.dq[row0(b, h) + d];
+      }
+    }
+  const size_t nk = (size_t)s.B * T * C;
+  DevBuf<float> Q(be, q_cls), K(be, to_tokens(k, s)), V(be, to_tokens(v, s)), dO(be, dout_cls), out(be, bc), lse(be, (size_t)s.B * s.NH);
+  DevBuf<float> dq(be, bc), dk(be, nk), dv(be, nk);
+  DevBuf<uint8_t> m(be, mask);
+  const uint8_t* mask_dev = padded ? m.get() : nullptr;
+  be.attention_cls_forward(out, lse, Q, K, V, mask_dev, s, p, 1234);
+  be.attention_cls_backward(dq, dk, dv, dO, Q, K, V, lse, mask_dev, s, p, 1234);
+  std::vector<float> got_dk = dk.host(), got_dv = dv.host();
+  to_heads(got_dk, s), to_heads(got_dv, s);
+  bool ok = th::allclose("out", out.host().data(), want_out.data(), bc, OUT_RTOL, OUT_ATOL);
+  ok = th::allclose("lse", lse.host().data(), want_lse.data(), want_lse.size(), OUT_RTOL, OUT_ATOL) && ok;
+  ok = th::allclose("dq", dq.host().data(), want_dq.data(), bc, GRAD_RTOL, GRAD_ATOL) && ok;
+  ok = th::allclose("dk", got_dk.data(), want.dk.data(), n, GRAD_RTOL, GRAD_ATOL) && ok;
+  ok = th::allclose("dv", got_dv.data(), want.dv.data(), n, GRAD_RTOL, GRAD_ATOL) && ok;
+  return ok;
+}
+
 int main() {
   std::printf("test_attention (flash and naive on each fast backend vs the naive reference)\n");
   for (Backend* be : th::fast_backends_or_skip("flash attention")) {
@@ -111,6 +160,18 @@ int main() {
       th::report(naive + " T=" + std::to_string(T) + " HS=26 padded", check(*be, T, 26, true, 0.f, Mode::Naive));
     th::report(naive + " T=128 HS=64", check(*be, 128, 64, false, 0.f, Mode::Naive));
     th::report(naive + " T=77 HS=26 padded, dropout 0.2", check(*be, 77, 26, true, 0.2f, Mode::Naive));
+  }
+  std::vector<Backend*> cls_backends = {&th::ref_backend()};
+  for (Backend* be : th::fast_backends_or_skip("[CLS] attention")) cls_backends.push_back(be);
+  for (Backend* be : cls_backends) {
+    const std::string tag = std::string("cls[") + be->name() + "]";
+    if (!be->has_attention_cls()) {
+      th::skip(tag, std::string(be->name()) + " has no [CLS]-only attention (its models run the last layer on every token)");
+      continue;
+    }
+    for (int T : {1, 7, 128, 512}) th::report(tag + " T=" + std::to_string(T) + " HS=26 padded", check_cls(*be, T, 26, true, 0.f));
+    th::report(tag + " T=77 HS=64", check_cls(*be, 77, 64, false, 0.f));
+    th::report(tag + " T=128 HS=26 padded, dropout 0.1", check_cls(*be, 128, 26, true, 0.1f));
   }
   return th::finish("test_attention");
 }

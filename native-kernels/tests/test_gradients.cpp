@@ -129,6 +129,27 @@ static bool check_attention(int T, int HS, bool padded, float p) {
   return gradcheck("q", q, loss, dq) && gradcheck("k", k, loss, dk) && gradcheck("v", v, loss, dv);
 }
 
+// The [CLS]-only attention: q (B,C), k, v (B·T,C) token-major.
+static bool check_attention_cls(int T, int HS, bool padded, float p) {
+  const int B = 2, NH = 2, C = NH * HS;
+  const size_t nq = (size_t)B * C, nk = (size_t)B * T * C;
+  V q = rnd(nq, 41), k = rnd(nk, 42), v = rnd(nk, 43), R = rnd(nq, 44), out(nq), lse(B * NH);
+  std::vector<uint8_t> mask(B * T, 1);
+  if (padded) {
+    for (int t = T - T / 3; t < T; t++) mask[t] = 0;  // batch 0: last third padded
+    for (int t = 0; t < T; t++) mask[T + t] = 0;       // batch 1: every key padded
+  }
+  const uint8_t* m = padded ? mask.data() : nullptr;
+  auto loss = [&] {
+    ref::attention_cls_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), m, B, NH, T, HS, p, 99);
+    return weighted_sum(out, R);
+  };
+  loss();
+  V dq(nq), dk(nk), dv(nk);
+  ref::attention_cls_backward(dq.data(), dk.data(), dv.data(), R.data(), q.data(), k.data(), v.data(), lse.data(), m, B, NH, T, HS, p, 99);
+  return gradcheck("q", q, loss, dq) && gradcheck("k", k, loss, dk) && gradcheck("v", v, loss, dv);
+}
+
 // The checker itself must catch a wrong gradient.
 static bool gradcheck_catches_errors() {
   const long n = 50;
@@ -156,5 +177,7 @@ int main() {
     }
   }
   th::report("attention T=7 HS=26 padded, dropout 0.2", check_attention(7, 26, true, 0.2f));
+  th::report("[CLS] attention T=7 HS=26 padded", check_attention_cls(7, 26, true, 0.f));
+  th::report("[CLS] attention T=9 HS=64, dropout 0.2", check_attention_cls(9, 64, false, 0.2f));
   return th::finish("test_gradients");
 }

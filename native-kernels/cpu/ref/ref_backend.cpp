@@ -52,6 +52,15 @@ class RefBackend final : public Backend {
     if (w.kind == QuantKind::Int8) dequantize_int8_rows(out, w.codes, w.scale, OC, C);
     else dequantize_nf4(out, w.blocks, w.absmax, 0, (long)OC * C);
   }
+  bool has_attention_cls() const override { return true; }
+  void attention_cls_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
+                             AttentionShape s, float p, uint64_t seed) override {
+    ref::attention_cls_forward(out, lse, q, k, v, mask, s.B, s.NH, s.T, s.HS, p, seed);
+  }
+  void attention_cls_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
+                              const float* lse, const uint8_t* mask, AttentionShape s, float p, uint64_t seed) override {
+    ref::attention_cls_backward(dq, dk, dv, dout, q, k, v, lse, mask, s.B, s.NH, s.T, s.HS, p, seed);
+  }
   // The naive attention keeps softmax(QKᵀ) between forward and backward.
   void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
                          AttentionShape s, float p, uint64_t seed) override {

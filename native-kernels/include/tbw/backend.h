@@ -8,6 +8,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "tbw/attention.h"
 #include "tbw/optim_hyper.h"
@@ -108,6 +110,23 @@ class Backend {
   virtual void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
                                   const float* v, const float* out, const float* lse, const uint8_t* mask, AttentionShape s,
                                   float p, uint64_t seed) = 0;
+
+  // Attention of each sequence's first query ([CLS]) over its T keys, token-major whatever
+  // flash_token_major() says: q (B,C), k, v (B·T,C) -> out (B,C), lse (B,NH); backward dq (B,C),
+  // dk, dv (B·T,C) +=. The last layer of a sequence classifier needs nothing else (see
+  // tbw::ref::attention_cls_forward). Where has_attention_cls() is false, that layer runs over every token.
+  virtual bool has_attention_cls() const { return false; }
+  virtual void attention_cls_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
+                                     AttentionShape s, float p, uint64_t seed) {
+    (void)out, (void)lse, (void)q, (void)k, (void)v, (void)mask, (void)s, (void)p, (void)seed;
+    throw std::logic_error(std::string("backend ") + name() + " has no [CLS]-only attention");
+  }
+  virtual void attention_cls_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                                      const float* v, const float* lse, const uint8_t* mask, AttentionShape s, float p,
+                                      uint64_t seed) {
+    (void)dq, (void)dk, (void)dv, (void)dout, (void)q, (void)k, (void)v, (void)lse, (void)mask, (void)s, (void)p, (void)seed;
+    throw std::logic_error(std::string("backend ") + name() + " has no [CLS]-only attention");
+  }
 
   // attention_forward/backward accept AttentionShape::token_major (no head split/merge needed).
   virtual bool flash_token_major() const { return false; }

@@ -21,6 +21,10 @@ struct BertLayerConfig {
   bool flash = true;  // flash attention; false: naive attention keeping softmax(QKᵀ) (B,NH,T,T)
   bool quantized = false;  // some linear weights are quantized: keeps room to dequantize one for LoRA (QLoRA)
   bool forward_only = false;  // no backward follows: skips saving what only backward reads
+  // Only the [CLS] rows (token 0 of each sequence) leave this layer: the last layer of a sequence
+  // classifier. Keys and values still cover every token; the query and everything after attention
+  // run on B rows, and out is (B,C). Needs Backend::has_attention_cls().
+  bool cls_only = false;
   int index = 0;           // the layer's number (profiler event names)
 };
 
@@ -67,6 +71,7 @@ class BertLayerActs {
   float *out, *ln2_mean, *ln2_rstd;
   float *hq, *hk, *hv;        // (N,r) LoRA hidden
   float *hao, *hi, *ho;       // (N,r)
+  float* x_cls;               // (B,C) the [CLS] rows of the input (with cls_only)
   float* att_probs;           // (B,NH,T,T) for naive attention, else null
   float* wdeq;                // (max(FF,C)·max(FF,C)) a dequantized weight for LoRA on a quantized base, else null
   float* scratch;             // backward workspace
@@ -78,8 +83,9 @@ class BertLayerActs {
 
 void bert_layer_forward(Backend& be, const BertLayerConfig& cfg, const BertLayerParams& p, BertLayerActs& a, const float* x,
                         const uint8_t* mask);
-// dout (N,C) -> dx (N,C), overwritten (no zeroing needed); parameter gradients +=. dx null: the
-// input needs no gradient (frozen embeddings under layer 0), so its products are skipped.
+// dout (N,C), or (B,C) with cls_only -> dx (N,C), overwritten (no zeroing needed); parameter
+// gradients +=. dx null: the input needs no gradient (frozen embeddings under layer 0), so its
+// products are skipped.
 void bert_layer_backward(Backend& be, const BertLayerConfig& cfg, const BertLayerParams& p, const BertLayerGrads& g,
                          BertLayerActs& a, const float* x, const uint8_t* mask, const float* dout, float* dx);
 

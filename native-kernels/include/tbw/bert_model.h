@@ -19,6 +19,9 @@ struct BertModelConfig {
   bool quantized = false;  // some encoder linear weights are quantized (see BertLayerParams)
   bool forward_only = false;  // inference: no backward follows this forward
   float loss_scale = 1.f;  // the backward starts from this gradient of the loss (fp16 loss scaling)
+  // The last layer computes only the [CLS] rows (BertLayerConfig::cls_only) where the backend can:
+  // the pooler reads nothing else, so logits, loss and every gradient are those of the full layer.
+  bool cls_only_last_layer = true;
 };
 
 struct BertModelParams {
