@@ -198,7 +198,7 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
 void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerParams& p, const BertLayerGrads& g,
                          BertLayerActs& a, const float* x, const uint8_t* mask, const float* dout, float* dx) {
   const int N = c.B * c.T, C = c.C, HS = C / c.NH;
-  const long NC = (long)N * C, NF = (long)N * c.FF;
+  const long NC = (long)N * C;
   const int R = c.cls_only ? c.B : N;  // rows past attention, as in the forward
   const long RC = (long)R * C, RF = (long)R * c.FF;
   const float* xr = c.cls_only ? a.x_cls : x;
@@ -211,14 +211,18 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   // Gradients accumulate (+=), so they start from zero, except those whose first write overwrites
   // (dropout_forward applies the backward's mask; split/merge heads; the fused GELU backward),
   // which are left out of the zeroing.
-  float *d_res2 = take(NC), *d_res1 = take(NC), *d_att = take(NC), *dqh = take(NC), *dkh = take(NC), *dvh = take(NC);
+  // res1 = dropout(ao) + x: x's gradient starts as d_res1, so over every row d_res1 is dx itself.
+  const bool res1_in_dx = dx && !c.cls_only;
+  float *d_res2 = take(RC), *d_att = take(RC), *dqh = take(NC), *dkh = take(NC), *dvh = take(NC);
+  float* d_res1 = res1_in_dx ? dx : take(RC);
   float *d_iact = nullptr, *d_ipre = nullptr;
-  if (!fuse_gelu) d_iact = take(NF), d_ipre = take(NF);
+  if (!fuse_gelu) d_iact = take(RF), d_ipre = take(RF);
   float *dummy_w = take(C), *dummy_b = take(C);  // layernorm gradients of a frozen layernorm
   float* dx_cls = take((long)c.B * C);  // with cls_only, the query's input gradient on the [CLS] rows
   be.fill_zero(a.scratch, (size_t)(mem.take(0) - a.scratch) * sizeof(float));
-  if (fuse_gelu) d_ipre = take(NF);
-  float *d_o = take(NC), *d_ao = take(NC), *d_ah = take(NC), *dq = take(NC), *dk = take(NC), *dv = take(NC);
+  if (dx) be.fill_zero(dx, (size_t)NC * sizeof(float));
+  if (fuse_gelu) d_ipre = take(RF);
+  float *d_o = take(RC), *d_ao = take(RC), *d_ah = take(NC), *dq = take(NC), *dk = take(NC), *dv = take(NC);
 
   be.layernorm_backward(d_res2, g.ln2_w ? g.ln2_w : dummy_w, g.ln2_b ? g.ln2_b : dummy_b, dout, a.res2, p.ln2_w, a.ln2_mean,
                         a.ln2_rstd, R, C);
@@ -255,14 +259,8 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   linear_back(R, d_ln1, d_ipre, a.ln1, p.i_w, p.i_wq, p.i_A, p.i_B, a.hi, g.i_w, g.i_b, g.i_A, g.i_B, C, c.FF, SITE_I);
   be.layernorm_backward(d_res1, g.ln1_w ? g.ln1_w : dummy_w, g.ln1_b ? g.ln1_b : dummy_b, d_ln1, a.res1, p.ln1_w, a.ln1_mean,
                         a.ln1_rstd, R, C);
-  // res1 = dropout(ao) + x: x's gradient starts as d_res1 (dx's first write; with cls_only on the
-  // [CLS] rows and zero elsewhere), ao's goes through the mask.
-  if (dx && c.cls_only) {
-    be.fill_zero(dx, (size_t)NC * sizeof(float));
-    be.copy_rows(dx, d_res1, c.B, C, (long)c.T * C, C, false);
-  } else if (dx) {
-    be.copy_rows(dx, d_res1, N, C, C, C, false);
-  }
+  // ao's gradient goes through the dropout mask; with cls_only x's starts on the [CLS] rows only.
+  if (dx && c.cls_only) be.copy_rows(dx, d_res1, c.B, C, (long)c.T * C, C, false);
   be.dropout_forward(d_ao, d_res1, RC, c.hidden_dropout, site_seed(c.seed, SITE_HIDDEN1));  // d_ao = mask ∘ d_res1
   linear_back(R, d_att, d_ao, a.att, p.ao_w, p.ao_wq, p.ao_A, p.ao_B, a.hao, g.ao_w, g.ao_b, g.ao_A, g.ao_B, C, C, SITE_AO);
   const AttentionShape sh = attention_shape(be, c);
