@@ -62,6 +62,7 @@ struct Kernel12x32 {
   static inline void run(int kc, const float* a, const float* b, float* c, long ldc, int mr, int nr, bool load_c,
                          float alpha, const float* bias) {
     static_assert(ROWS <= 13, "2 accumulators per row + 2 B registers + a broadcast fit 32 zmm up to 13 rows");
+    if (nr <= 16) return run_narrow<A_RS, A_CS, B_RS, ROWS>(kc, a, b, c, ldc, mr, nr, load_c, alpha, bias);
     __m512 acc[ROWS][2];
 #pragma GCC unroll 13
     for (int i = 0; i < ROWS; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
@@ -95,6 +96,32 @@ struct Kernel12x32 {
       }
       _mm512_mask_storeu_ps(ci, m0, v0);
       _mm512_mask_storeu_ps(ci + 16, m1, v1);
+    }
+  }
+
+  // run for tiles at most 16 columns wide (LoRA's rank-16 products, a GEMM's last panel): one
+  // vector per row, so the masked-off second half costs no FMAs.
+  template <int A_RS, int A_CS, int B_RS, int ROWS>
+  static inline void run_narrow(int kc, const float* a, const float* b, float* c, long ldc, int mr, int nr, bool load_c, float alpha,
+                                const float* bias) {
+    __m512 acc[ROWS];
+#pragma GCC unroll 13
+    for (int i = 0; i < ROWS; i++) acc[i] = _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++, a += A_CS, b += B_RS) {
+      const __m512 b0 = _mm512_load_ps(b);
+#pragma GCC unroll 13
+      for (int i = 0; i < ROWS; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i * A_RS]), b0, acc[i]);
+    }
+    const __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1u);
+    const __m512 va = _mm512_set1_ps(alpha);
+    const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
+#pragma GCC unroll 13
+    for (int i = 0; i < ROWS; i++) {
+      if (i >= mr) break;
+      float* ci = c + i * ldc;
+      __m512 v0 = _mm512_fmadd_ps(acc[i], va, bias0);
+      if (load_c) v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, ci));
+      _mm512_mask_storeu_ps(ci, m0, v0);
     }
   }
 };
