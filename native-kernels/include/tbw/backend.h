@@ -119,13 +119,13 @@ class Backend {
   virtual void attention_cls_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
                                      AttentionShape s, float p, uint64_t seed) {
     (void)out, (void)lse, (void)q, (void)k, (void)v, (void)mask, (void)s, (void)p, (void)seed;
-    throw std::logic_error(std::string("backend ") + name() + " has no [CLS]-only attention");
+    no_attention_cls();
   }
   virtual void attention_cls_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
                                       const float* v, const float* lse, const uint8_t* mask, AttentionShape s, float p,
                                       uint64_t seed) {
     (void)dq, (void)dk, (void)dv, (void)dout, (void)q, (void)k, (void)v, (void)lse, (void)mask, (void)s, (void)p, (void)seed;
-    throw std::logic_error(std::string("backend ") + name() + " has no [CLS]-only attention");
+    no_attention_cls();
   }
 
   // attention_forward/backward accept AttentionShape::token_major (no head split/merge needed).
@@ -198,6 +198,11 @@ class Backend {
   // Global L2 norm over every gradient; scales them all by max_norm/(norm+1e-6) when above max_norm.
   // Returns the norm before clipping.
   virtual float clip_grad_norm(float* const* grads, const long* sizes, int count, float max_norm) = 0;
+
+ private:
+  [[noreturn]] void no_attention_cls() const {
+    throw std::logic_error(std::string("backend ") + name() + " has no [CLS]-only attention");
+  }
 };
 
 // The CPU backends by name: "ref" (the scalar oracles), "scalar", "avx2", "avx512".
