@@ -12,6 +12,7 @@
 #include "ops/ops_impl.h"
 #include "quant/nf4_dequant_impl.h"
 #include "tbw/backend.h"
+#include "tbw/ref/attention_cls_kv.h"
 #include "tbw/ref/attention.h"
 #include "tbw/ref/layers.h"
 
@@ -201,6 +202,39 @@ class CpuBackend final : public Backend {
       ref::attention_cls_head_backward(dq, dk, dv, dout, q, k, v, lse, mask, t / s.NH, t % s.NH, s.NH, s.T, s.HS, p, seed,
                                        buf + (size_t)thread * 2 * s.T);
     });
+  }
+
+  // The folded keys and values: ~10·T·C multiply-adds per head and sequence in all, so the reference
+  // loops over sequences in parallel serve (vectorized over C), then the parameter gradients' rows.
+  bool has_attention_cls_kv() const override { return true; }
+  void attention_cls_kv_forward(float* out, float* lse, const float* x, const float* q, const ClsKV& kv, const uint8_t* mask,
+                                AttentionShape s, float p, uint64_t seed) override {
+    const size_t per = ref::cls_kv_forward_scratch(s.NH, s.T, s.NH * s.HS, kv.r);
+    float* buf = scratch(6, (size_t)num_threads() * per);
+    parallel_for(s.B, [&](int b, int thread) {
+      ref::attention_cls_kv_seq_forward(out, lse, x, q, kv, mask, b, s.NH, s.T, s.HS, p, seed, buf + (size_t)thread * per);
+    });
+  }
+  void attention_cls_kv_backward(float* dx, float* dq, float* dhk, float* dhv, const ClsKVGrads& g, const float* dout, const float* x,
+                                 const float* q, const ClsKV& kv, const float* lse, const uint8_t* mask, AttentionShape s, float p,
+                                 uint64_t seed) override {
+    const int C = s.NH * s.HS;
+    const size_t per = ref::cls_kv_backward_scratch(s.NH, s.T, C, kv.r), kept = ref::cls_kv_kept(s.NH, C, kv.r);
+    float *buf = scratch(6, (size_t)num_threads() * per), *keep = scratch(7, (size_t)s.B * kept);
+    parallel_for(s.B, [&](int b, int thread) {
+      ref::attention_cls_kv_seq_backward(dx, dq, dhk, dhv, keep + (size_t)b * kept, g, dout, x, q, kv, lse, mask, b, s.NH, s.T, s.HS, p,
+                                         seed, buf + (size_t)thread * per);
+    });
+    for_rows(C, 8, [&](int o) { ref::attention_cls_kv_param_grads_row(g, keep, dout, q, kv, o, s.B, s.NH, s.HS); });
+  }
+  void lora_down_forward(int n, float* const* h, const float* inp, const float* const* A, int N, int C, int r, float p,
+                         const uint64_t* seeds) override {
+    for (int i = 0; i < n; i += LORA_MAX_SHARED) lora_down(std::min(n - i, LORA_MAX_SHARED), h + i, inp, A + i, N, C, r, p, seeds + i);
+  }
+  void lora_down_backward(float* dinp, float* dA, const float* dh, const float* inp, const float* A, int N, int C, int r, float p,
+                          uint64_t seed) override {
+    if (dA) lora_grad_A(dA, dh, inp, N, C, r, p, seed);
+    if (dinp) lora_grad_inp(dinp, dh, A, N, C, r, p, seed);
   }
 
   void attention_naive_forward(float* out, float* lse, float* att, const float* q, const float* k, const float* v,

@@ -59,7 +59,28 @@ struct Projection {
   Site site;
 };
 
+// The folded key and value linears (bert_layer_folds_kv): their adapters' down-projections in a.hk, a.hv.
+ClsKV folded_kv(const BertLayerConfig& c, const BertLayerParams& p, const BertLayerActs& a) {
+  ClsKV kv{p.k_w, p.k_b, p.v_w, p.v_b};
+  if (c.lora_r > 0 && p.k_A) kv.k_B = p.k_B, kv.hk = a.hk;
+  if (c.lora_r > 0 && p.v_A) kv.v_B = p.v_B, kv.hv = a.hv;
+  kv.r = std::max(c.lora_r, 0);
+  kv.scale = c.lora_scale;
+  return kv;
+}
+
+// Multiply-adds x2 of the folded [CLS] attention per head and sequence: forward u, scores, z, out;
+// backward u, scores, dz, dp, du, z, dx (two), dq.
+double cls_kv_flops(const BertLayerConfig& c, bool backward) {
+  const double heads = (double)c.B * c.NH, TC = (double)c.T * c.C, HC = (double)(c.C / c.NH) * c.C;
+  return 2 * heads * (backward ? 6 * TC + 3 * HC : 2 * TC + 2 * HC);
+}
+
 }  // namespace
+
+bool bert_layer_folds_kv(const Backend& be, const BertLayerConfig& c, const BertLayerParams& p) {
+  return c.cls_only && c.fold_kv && be.has_attention_cls_kv() && p.k_wq.kind == QuantKind::None && p.v_wq.kind == QuantKind::None;
+}
 
 BertLayerActs::BertLayerActs(Backend& be, const BertLayerConfig& c) : be_(be) {
   const size_t N = (size_t)c.B * c.T, NC = N * c.C, NF = N * c.FF, r = c.lora_r > 0 ? c.lora_r : 1;
@@ -152,11 +173,25 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
   const Projection query{a.q, a.hq, p.q_w, p.q_b, p.q_A, p.q_B, &p.q_wq, SITE_Q};
   const Projection key{a.k, a.hk, p.k_w, p.k_b, p.k_A, p.k_B, &p.k_wq, SITE_K};
   const Projection value{a.v, a.hv, p.v_w, p.v_b, p.v_A, p.v_B, &p.v_wq, SITE_V};
+  const bool fold = bert_layer_folds_kv(be, c, p);
   if (c.cls_only) {
     project(c.B, xr, {query});
-    project(N, x, {key, value});
+    if (!fold) project(N, x, {key, value});
   } else {
     project(N, x, {query, key, value});
+  }
+  if (fold) {  // folded keys and values need only their adapters' down-projections
+    float* hs[2];
+    const float* As[2];
+    uint64_t seeds[2];
+    int n = 0;
+    for (const Projection* j : {&key, &value})
+      if (c.lora_r > 0 && j->A) hs[n] = j->h, As[n] = j->A, seeds[n++] = site_seed(c.seed, j->site);
+    if (n) {
+      ProfileScope prof("lora_down", op_name(c, n == 2 ? "key,value" : site_name(p.k_A ? SITE_K : SITE_V)), 2.0 * n * N * C * c.lora_r, N, C,
+                        n * c.lora_r);
+      be.lora_down_forward(n, hs, x, As, N, C, c.lora_r, c.lora_dropout, seeds);
+    }
   }
   const AttentionShape s = attention_shape(be, c);
   const bool split = !s.token_major && !c.cls_only;  // the [CLS] attention reads the projections in place
@@ -166,12 +201,13 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
     be.split_heads(a.kh, a.k, c.B, c.T, c.NH, HS, false);
     be.split_heads(a.vh, a.v, c.B, c.T, c.NH, HS, false);
   }
-  const double att_flops = 4.0 * c.B * c.NH * (double)(c.cls_only ? 1 : c.T) * c.T * HS;
+  const double att_flops = fold ? cls_kv_flops(c, false) : 4.0 * c.B * c.NH * (double)(c.cls_only ? 1 : c.T) * c.T * HS;
   {
-    ProfileScope prof(c.cls_only ? "attention_cls" : c.flash ? "flash_attention" : "attention", op_name(c, "attention"), att_flops, c.B,
-                      c.NH, c.T, HS);
+    ProfileScope prof(fold ? "attention_cls_kv" : c.cls_only ? "attention_cls" : c.flash ? "flash_attention" : "attention", op_name(c, "attention"),
+                      att_flops, c.B, c.NH, c.T, HS);
     const uint64_t seed = site_seed(c.seed, SITE_ATTN);
-    if (c.cls_only) be.attention_cls_forward(a.att, a.lse, a.q, a.k, a.v, mask, s, c.attn_dropout, seed);
+    if (fold) be.attention_cls_kv_forward(a.att, a.lse, x, a.q, folded_kv(c, p, a), mask, s, c.attn_dropout, seed);
+    else if (c.cls_only) be.attention_cls_forward(a.att, a.lse, a.q, a.k, a.v, mask, s, c.attn_dropout, seed);
     else if (s.token_major) be.attention_forward(a.att, a.lse, a.q, a.k, a.v, mask, s, c.attn_dropout, seed);
     else if (c.flash) be.attention_forward(a.ah, a.lse, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, seed);
     else be.attention_naive_forward(a.ah, a.lse, a.att_probs, a.qh, a.kh, a.vh, mask, s, c.attn_dropout, seed);
@@ -202,6 +238,7 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   const int R = c.cls_only ? c.B : N;  // rows past attention, as in the forward
   const long RC = (long)R * C, RF = (long)R * c.FF;
   const float* xr = c.cls_only ? a.x_cls : x;
+  const bool fold = bert_layer_folds_kv(be, c, p);
   ProfileScope layer_prof("layer_backward", profiling() ? "layer" + std::to_string(c.index) + " backward" : std::string(), 0, c.B, c.T, C);
   // output.dense's input gradient goes straight through GELU (one GEMM, no (N,FF) intermediate)
   // where the backend fuses it and the layer is a plain trainable or frozen fp32 linear.
@@ -265,7 +302,15 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
   linear_back(R, d_att, d_ao, a.att, p.ao_w, p.ao_wq, p.ao_A, p.ao_B, a.hao, g.ao_w, g.ao_b, g.ao_A, g.ao_B, C, C, SITE_AO);
   const AttentionShape sh = attention_shape(be, c);
   const uint64_t seed = site_seed(c.seed, SITE_ATTN);
-  if (c.cls_only) {  // straight into (B,C) and (N,C): the zeroed head buffers serve as dq, dk, dv
+  if (fold) {  // dq into a zeroed head buffer, the adapters' dh into the other two
+    ProfileScope prof("attention_cls_kv_backward", profiling() ? op_name(c, "attention") + " backward" : "", cls_kv_flops(c, true), c.B,
+                      c.NH, c.T, HS);
+    const ClsKV kv = folded_kv(c, p, a);
+    const ClsKVGrads kg{g.k_w, g.k_b, g.v_w, g.v_b, kv.hk ? g.k_B : nullptr, kv.hv ? g.v_B : nullptr};
+    dq = dqh;
+    be.attention_cls_kv_backward(dx, dq, kv.hk ? dkh : nullptr, kv.hv ? dvh : nullptr, kg, d_att, x, a.q, kv, a.lse, mask, sh, c.attn_dropout,
+                                 seed);
+  } else if (c.cls_only) {  // straight into (B,C) and (N,C): the zeroed head buffers serve as dq, dk, dv
     ProfileScope prof("attention_cls_backward", profiling() ? op_name(c, "attention") + " backward" : "",
                       8.0 * c.B * c.NH * (double)c.T * HS, c.B, c.NH, c.T, HS);
     dq = dqh, dk = dkh, dv = dvh;
@@ -291,6 +336,20 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
     if (dx) be.copy_rows(dx, dx_cls, c.B, C, (long)c.T * C, C, true);
   } else {
     linear_back(N, dx, dq, x, p.q_w, p.q_wq, p.q_A, p.q_B, a.hq, g.q_w, g.q_b, g.q_A, g.q_B, C, C, SITE_Q);
+  }
+  if (fold) {  // the adapters' down-projections: dA and their input gradients
+    struct Down {
+      const float* A;
+      float *gA, *dh;
+      Site site;
+    };
+    for (const Down& d : {Down{p.k_A, g.k_A, dkh, SITE_K}, Down{p.v_A, g.v_A, dvh, SITE_V}}) {
+      if (!(c.lora_r > 0 && d.A) || (!dx && !d.gA)) continue;
+      ProfileScope prof("lora_down_backward", profiling() ? op_name(c, site_name(d.site)) + " backward" : "",
+                        2.0 * N * C * c.lora_r * ((dx ? 1 : 0) + (d.gA ? 1 : 0)), N, C, c.lora_r);
+      be.lora_down_backward(dx, d.gA, d.dh, x, d.A, N, C, c.lora_r, c.lora_dropout, site_seed(c.seed, d.site));
+    }
+    return;
   }
   linear_back(N, dx, dk, x, p.k_w, p.k_wq, p.k_A, p.k_B, a.hk, g.k_w, g.k_b, g.k_A, g.k_B, C, C, SITE_K);
   linear_back(N, dx, dv, x, p.v_w, p.v_wq, p.v_A, p.v_B, a.hv, g.v_w, g.v_b, g.v_A, g.v_B, C, C, SITE_V);

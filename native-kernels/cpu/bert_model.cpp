@@ -28,6 +28,7 @@ BertLayerConfig layer_config(const Backend& be, const BertModelConfig& c, int B,
   lc.forward_only = c.forward_only;
   lc.index = layer;
   lc.cls_only = layer == c.layers - 1 && cls_only(be, c);
+  lc.fold_kv = lc.cls_only && c.fold_last_kv;
   return lc;
 }
 

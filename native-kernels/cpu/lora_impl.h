@@ -82,6 +82,20 @@ inline void lora_grad_A(float* dA, const float* dh, const float* inp, int N, int
   });
 }
 
+// dinp (N,C) += dropout_backward(dh·A) alone (a folded key or value: no base product to ride in),
+// a block of rows at a time through a small buffer.
+inline void lora_grad_inp(float* dinp, const float* dh, const float* A, int N, int C, int r, float p, uint64_t seed) {
+  parallel_for((N + LORA_ROWS - 1) / LORA_ROWS, [&](int t, int) {
+    const int m0 = t * LORA_ROWS, rows = std::min(LORA_ROWS, N - m0);
+    static thread_local AlignedBuffer buf;
+    float* out = dinp + (long)m0 * C;
+    GemmArgs g = linear_dinp_args(p > 0.f ? buf.get((size_t)LORA_ROWS * C) : out, dh + (long)m0 * r, A, rows, C, r);
+    g.accumulate = p <= 0.f;
+    Gemm::run(g);  // serial inside this task
+    if (p > 0.f) dropout_span<true>(out, g.C, (long)m0 * C, (long)(m0 + rows) * C, p, seed);
+  });
+}
+
 // dh (N,r) = scale·dout·Bm and dB (OC,r) += scale·doutᵀ·h in one pass over dout: each block of
 // rows serves both products while it is in cache.
 inline void lora_grad_h_B(float* dh, float* dB, const float* dout, const float* Bm, const float* h, int N, int OC, int r,

@@ -70,9 +70,11 @@ static Vec as_stored(const Vec& full, size_t stored) {
 // With fx, logits, loss and gradients against the PyTorch fixture; with dropout > 0 (hidden,
 // attention and LoRA dropout; PyTorch's masks differ from ours) they are returned in `got` instead.
 // nudge: parameter `nudge.first`'s element 0 is moved by `delta` (finite differences).
-// cls_only: the last layer computes the [CLS] rows only (the model's default) or every token.
+// last: the last layer computes the [CLS] rows only with its keys and values folded into the
+// attention (the model's default), the [CLS] rows from projected keys and values, or every token.
+enum class LastLayer { Folded, Cls, Full };
 static bool run(Backend& be, const th::Fixture* fx, bool lora, float dropout = 0.f, std::vector<Vec>* got = nullptr, int nudge = -1,
-                float delta = 0.f, bool cls_only = true) {
+                float delta = 0.f, LastLayer last_layer = LastLayer::Folded) {
   const int V = S.V, P = S.P, NTT = S.NTT, C = S.C, NH = S.NH, FF = S.FF, L = S.L, NC = S.NC, B = S.B, T = S.T, R = S.R;
   const auto specs = param_specs();
   std::vector<std::unique_ptr<DevBuf<float>>> w, g;
@@ -99,7 +101,8 @@ static bool run(Backend& be, const th::Fixture* fx, bool lora, float dropout = 0
   BertModelConfig cfg{V, P, NTT, C, NH, FF, L, NC};
   if (lora) cfg.lora_r = R, cfg.lora_scale = S.alpha / R;
   cfg.hidden_dropout = cfg.attn_dropout = cfg.lora_dropout = dropout, cfg.seed = 5;
-  cfg.cls_only_last_layer = cls_only;
+  cfg.cls_only_last_layer = last_layer != LastLayer::Full;
+  cfg.fold_last_kv = last_layer == LastLayer::Folded;
   BertModelParams p{W(0), W(1), W(2), W(3), W(4), {}, nullptr, nullptr, nullptr, nullptr};
   BertModelGrads gr;
   gr.wte = G(0), gr.wpe = G(1), gr.wtt = G(2), gr.emb_ln_w = G(3), gr.emb_ln_b = G(4);
@@ -183,12 +186,13 @@ int main() {
     std::vector<Backend*> backends = {&th::ref_backend()};
     for (Backend* be : th::fast_backends_or_skip(std::string("model ") + c.label)) backends.push_back(be);
     for (Backend* be : backends)
-      for (bool cls_only : {true, false}) {
-        // The [CLS]-only last layer is the default; the full one is what the CUDA backend runs.
-        const std::string tag = std::string("[") + be->name() + "] " + c.label + (cls_only ? "" : ", full last layer") + ": ";
-        th::report(tag + "full fine-tuning: logits, loss, every gradient", run(*be, &fx, false, 0.f, nullptr, -1, 0.f, cls_only));
+      for (LastLayer last : {LastLayer::Folded, LastLayer::Cls, LastLayer::Full}) {
+        // The folded [CLS]-only last layer is the default; the full one is what the CUDA backend runs.
+        const char* form = last == LastLayer::Folded ? "" : last == LastLayer::Cls ? ", [CLS] last layer, keys and values projected" : ", full last layer";
+        const std::string tag = std::string("[") + be->name() + "] " + c.label + form + ": ";
+        th::report(tag + "full fine-tuning: logits, loss, every gradient", run(*be, &fx, false, 0.f, nullptr, -1, 0.f, last));
         th::report(tag + "LoRA r=" + std::to_string(S.R) + " on q/k/v: logits, loss, LoRA and classifier gradients",
-                   run(*be, &fx, true, 0.f, nullptr, -1, 0.f, cls_only));
+                   run(*be, &fx, true, 0.f, nullptr, -1, 0.f, last));
       }
   }
   // Dropout 0.1 everywhere (hidden, attention, LoRA): each fast backend against the reference backend,

@@ -7,6 +7,7 @@
 #include "tbw/backend.h"
 #include "tbw/gemm.h"
 #include "tbw/ref/attention.h"
+#include "tbw/ref/attention_cls_kv.h"
 #include "tbw/ref/layers.h"
 #include "tbw/ref/matmul.h"
 #include "tbw/ref/optim.h"
@@ -60,6 +61,24 @@ class RefBackend final : public Backend {
   void attention_cls_backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
                               const float* lse, const uint8_t* mask, AttentionShape s, float p, uint64_t seed) override {
     ref::attention_cls_backward(dq, dk, dv, dout, q, k, v, lse, mask, s.B, s.NH, s.T, s.HS, p, seed);
+  }
+  bool has_attention_cls_kv() const override { return true; }
+  void attention_cls_kv_forward(float* out, float* lse, const float* x, const float* q, const ClsKV& kv, const uint8_t* mask,
+                                AttentionShape s, float p, uint64_t seed) override {
+    ref::attention_cls_kv_forward(out, lse, x, q, kv, mask, s.B, s.NH, s.T, s.HS, p, seed);
+  }
+  void attention_cls_kv_backward(float* dx, float* dq, float* dhk, float* dhv, const ClsKVGrads& g, const float* dout, const float* x,
+                                 const float* q, const ClsKV& kv, const float* lse, const uint8_t* mask, AttentionShape s, float p,
+                                 uint64_t seed) override {
+    ref::attention_cls_kv_backward(dx, dq, dhk, dhv, g, dout, x, q, kv, lse, mask, s.B, s.NH, s.T, s.HS, p, seed);
+  }
+  void lora_down_forward(int n, float* const* h, const float* inp, const float* const* A, int N, int C, int r, float p,
+                         const uint64_t* seeds) override {
+    for (int i = 0; i < n; i++) ref::lora_down_forward(h[i], inp, A[i], N, C, r, p, seeds[i]);
+  }
+  void lora_down_backward(float* dinp, float* dA, const float* dh, const float* inp, const float* A, int N, int C, int r, float p,
+                          uint64_t seed) override {
+    ref::lora_down_backward(dinp, dA, dh, inp, A, N, C, r, p, seed);
   }
   // The naive attention keeps softmax(QKᵀ) between forward and backward.
   void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,

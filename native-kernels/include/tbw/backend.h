@@ -128,6 +128,36 @@ class Backend {
     no_attention_cls();
   }
 
+  // The [CLS] attention with the key and value linears folded in (ClsKV; see
+  // tbw::ref::attention_cls_kv_forward): x (B·T,C) the layer's input, q (B,C) -> out (B,C), lse (B,NH).
+  // Backward: dx (B·T,C) += (null: not needed), dq (B,C) +=, dhk, dhv (B·T,r) += where the adapter
+  // exists, parameter gradients into g. Where has_attention_cls_kv() is false, the layer projects k and v.
+  virtual bool has_attention_cls_kv() const { return false; }
+  virtual void attention_cls_kv_forward(float* out, float* lse, const float* x, const float* q, const ClsKV& kv, const uint8_t* mask,
+                                        AttentionShape s, float p, uint64_t seed) {
+    (void)out, (void)lse, (void)x, (void)q, (void)kv, (void)mask, (void)s, (void)p, (void)seed;
+    no_attention_cls();
+  }
+  virtual void attention_cls_kv_backward(float* dx, float* dq, float* dhk, float* dhv, const ClsKVGrads& g, const float* dout,
+                                         const float* x, const float* q, const ClsKV& kv, const float* lse, const uint8_t* mask,
+                                         AttentionShape s, float p, uint64_t seed) {
+    (void)dx, (void)dq, (void)dhk, (void)dhv, (void)g, (void)dout, (void)x, (void)q, (void)kv, (void)lse, (void)mask, (void)s, (void)p,
+        (void)seed;
+    no_attention_cls();
+  }
+  // LoRA's down-projection alone, for those folded linears: h[i] (N,r) = dropout_i(inp)·A[i]ᵀ, as
+  // lora_forward saves it; backward dA += dhᵀ·dropout(inp), dinp += dropout_backward(dh·A) (null: skipped).
+  virtual void lora_down_forward(int n, float* const* h, const float* inp, const float* const* A, int N, int C, int r, float p,
+                                 const uint64_t* seeds) {
+    (void)n, (void)h, (void)inp, (void)A, (void)N, (void)C, (void)r, (void)p, (void)seeds;
+    no_attention_cls();
+  }
+  virtual void lora_down_backward(float* dinp, float* dA, const float* dh, const float* inp, const float* A, int N, int C, int r, float p,
+                                  uint64_t seed) {
+    (void)dinp, (void)dA, (void)dh, (void)inp, (void)A, (void)N, (void)C, (void)r, (void)p, (void)seed;
+    no_attention_cls();
+  }
+
   // attention_forward/backward accept AttentionShape::token_major (no head split/merge needed).
   virtual bool flash_token_major() const { return false; }
 

@@ -25,6 +25,9 @@ struct BertLayerConfig {
   // classifier. Keys and values still cover every token; the query and everything after attention
   // run on B rows, and out is (B,C). Needs Backend::has_attention_cls().
   bool cls_only = false;
+  // With cls_only: the key and value linears fold into the attention (Backend::attention_cls_kv_*),
+  // never projecting k and v, where the backend can and both weights are fp32 (bert_layer_folds_kv).
+  bool fold_kv = false;
   int index = 0;           // the layer's number (profiler event names)
 };
 
@@ -80,6 +83,9 @@ class BertLayerActs {
   Backend& be_;
   void* block_;
 };
+
+// Whether this layer folds its key and value linears into the [CLS] attention (BertLayerConfig::fold_kv).
+bool bert_layer_folds_kv(const Backend& be, const BertLayerConfig& cfg, const BertLayerParams& p);
 
 void bert_layer_forward(Backend& be, const BertLayerConfig& cfg, const BertLayerParams& p, BertLayerActs& a, const float* x,
                         const uint8_t* mask);

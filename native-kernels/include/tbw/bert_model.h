@@ -22,6 +22,8 @@ struct BertModelConfig {
   // The last layer computes only the [CLS] rows (BertLayerConfig::cls_only) where the backend can:
   // the pooler reads nothing else, so logits, loss and every gradient are those of the full layer.
   bool cls_only_last_layer = true;
+  // That layer folds its key and value linears into the attention (BertLayerConfig::fold_kv).
+  bool fold_last_kv = true;
 };
 
 struct BertModelParams {

@@ -31,9 +31,11 @@ it('records only the active steps, with worker tracks, into a trace that imports
     expect(steps).toEqual(['train step 3', 'train step 4']) // wait 1, warmup 1, active 2
     expect(ev.filter((e) => e.ph === 'X' && e.name === 'forward').length).toBe(2)
     expect(ev.filter((e) => e.ph === 'X' && e.name === 'layer0.query,key,value').length).toBe(2) // LoRA q/k/v share one call
-    // the last layer computes only the [CLS] rows: its query on B rows, key and value (one call) on every token
+    // the last layer computes only the [CLS] rows: its query on B rows; its key and value fold into the
+    // attention, leaving their adapters' down-projections (one call) on every token
     expect(ev.filter((e) => e.ph === 'X' && e.name === 'layer1.query').length).toBe(2)
-    expect(ev.filter((e) => e.ph === 'X' && e.name === 'layer1.key,value').length).toBe(2)
+    expect(ev.filter((e) => e.ph === 'X' && e.name === 'layer1.key,value' && (e.args as { op: string }).op === 'lora_down').length).toBe(2)
+    expect(ev.filter((e) => e.ph === 'X' && e.name === 'layer1.attention' && (e.args as { op: string }).op === 'attention_cls_kv').length).toBe(2)
     const q = ev.find((e) => e.name === 'layer0.query,key,value')!
     expect((q.args as { dims: number[]; flops: number }).dims).toEqual([fixtureBatch().B * fixtureBatch().T, 64, 3 * 64])
     expect((q.args as { flops: number }).flops).toBeGreaterThan(0)
@@ -42,7 +44,7 @@ it('records only the active steps, with worker tracks, into a trace that imports
 
     const ops = prof.opSummary()
     const lora = ops.find((o) => o.name === 'lora')!
-    expect(lora.calls).toBe(2 * 3) // 2 steps x (layer 0's q/k/v in one call + the last layer's query and key/value)
+    expect(lora.calls).toBe(2 * 2) // 2 steps x (layer 0's q/k/v in one call + the last layer's query)
     expect(lora.gflops_per_s).toBeGreaterThan(0)
     const layer = ops.find((o) => o.name === 'layer')!
     expect(layer.self_us).toBeLessThan(layer.total_us) // its ops are nested inside

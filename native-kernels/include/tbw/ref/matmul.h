@@ -77,4 +77,28 @@ void lora_backward(T* dinp, T* dA, T* dB, T* dbias, const T* dout, const T* inp,
     }
 }
 
+// LoRA's down-projection alone: h (N,r) = dropout(inp)·Aᵀ, computed as lora_forward does
+template <class T>
+void lora_down_forward(T* h, const T* inp, const T* A, int N, int C, int r, float p, uint64_t seed) {
+  std::vector<T> xd((size_t)N * C);
+  for (long i = 0; i < (long)N * C; i++) xd[i] = inp[i] * T(p > 0 ? dropout_scale(seed, i, p) : 1.f);
+  matmul_forward(h, xd.data(), A, (const T*)nullptr, N, C, r);
+}
+
+// Its backward: dA (r,C) += dhᵀ·dropout(inp); dinp (N,C) += dropout_backward(dh·A) when not null
+template <class T>
+void lora_down_backward(T* dinp, T* dA, const T* dh, const T* inp, const T* A, int N, int C, int r, float p, uint64_t seed) {
+  for (int n = 0; n < N; n++)
+    for (int c = 0; c < C; c++) {
+      const long i = (long)n * C + c;
+      const T keep = T(p > 0 ? dropout_scale(seed, i, p) : 1.f);
+      T dxd = 0;
+      for (int j = 0; j < r; j++) {
+        if (dA) dA[(long)j * C + c] += dh[(long)n * r + j] * inp[i] * keep;
+        dxd += dh[(long)n * r + j] * A[(long)j * C + c];
+      }
+      if (dinp) dinp[i] += dxd * keep;
+    }
+}
+
 }  // namespace tbw::ref
