@@ -141,9 +141,10 @@ describe('fine-tune jobs', () => {
     const trace = JSON.parse(fs.readFileSync(sum.profile.trace, 'utf8')) as { traceEvents: { ph: string; name: string }[] }
     expect(trace.traceEvents.filter((e) => e.ph === 'B').map((e) => e.name)).toEqual(['train step 3', 'train step 4'])
     const lora = sum.profile.ops.find((o) => o.name === 'lora')!
-    // 2 steps x 2 micro-batches x 5 (q/k/v in one call in layers 0-2; the [CLS]-only last layer's
-    // query, then key/value), and the final evaluation (one batch)
-    expect(lora.calls).toBe(2 * 2 * 5 + 5)
+    // 2 steps x 2 micro-batches x 4 (q/k/v in one call in layers 0-2; the [CLS]-only last layer's
+    // query, its key/value folded into the attention), and the final evaluation (one batch)
+    expect(lora.calls).toBe(2 * 2 * 4 + 4)
+    expect(sum.profile.ops.find((o) => o.name === 'lora_down')?.calls).toBe(2 * 2 + 1)
     expect(lora.gflops_per_s).toBeGreaterThan(0)
     const artifacts = await services.call('runs.artifacts', { runId })
     expect(artifacts.some((a: { kind: string }) => a.kind === 'trace')).toBe(true)
