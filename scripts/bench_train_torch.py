@@ -115,13 +115,18 @@ def main():
 
         for i in range(case.get("warmup", job["warmup"])):
             step(batches[i % len(batches)])
-        t0 = time.perf_counter()
-        seqs = 0
-        for i in range(job["steps"]):
-            b = batches[i % len(batches)]
-            step(b)
-            seqs += b[0].shape[0]
-        seconds = time.perf_counter() - t0
+        best = None  # the fastest of the repeats, as on our side
+        for _ in range(job.get("repeats", 1)):
+            t0 = time.perf_counter()
+            seqs = 0
+            for i in range(job["steps"]):
+                b = batches[i % len(batches)]
+                step(b)
+                seqs += b[0].shape[0]
+            seconds = time.perf_counter() - t0
+            if best is None or seconds < best[0]:
+                best = (seconds, seqs)
+        seconds, seqs = best
         results.append({"seq_per_s": seqs / seconds, "ms_per_step": 1000 * seconds / job["steps"]})
     blas = "unknown"
     try:
