@@ -59,9 +59,11 @@ struct Projection {
   Site site;
 };
 
-// The folded key and value linears (bert_layer_folds_kv): their adapters' down-projections in a.hk, a.hv.
+// The folded key and value linears (bert_layer_folds_kv): nf4 weights dequantized in a.wdeq_kv (by
+// the forward), their adapters' down-projections in a.hk, a.hv.
 ClsKV folded_kv(const BertLayerConfig& c, const BertLayerParams& p, const BertLayerActs& a) {
-  ClsKV kv{p.k_w, p.k_b, p.v_w, p.v_b};
+  const long CC = (long)c.C * c.C;
+  ClsKV kv{p.k_wq.kind == QuantKind::None ? p.k_w : a.wdeq_kv, p.k_b, p.v_wq.kind == QuantKind::None ? p.v_w : a.wdeq_kv + CC, p.v_b};
   if (c.lora_r > 0 && p.k_A) kv.k_B = p.k_B, kv.hk = a.hk;
   if (c.lora_r > 0 && p.v_A) kv.v_B = p.v_B, kv.hv = a.hv;
   kv.r = std::max(c.lora_r, 0);
@@ -79,7 +81,9 @@ double cls_kv_flops(const BertLayerConfig& c, bool backward) {
 }  // namespace
 
 bool bert_layer_folds_kv(const Backend& be, const BertLayerConfig& c, const BertLayerParams& p) {
-  return c.cls_only && c.fold_kv && be.has_attention_cls_kv() && p.k_wq.kind == QuantKind::None && p.v_wq.kind == QuantKind::None;
+  // int8 weights stay projected: their GEMM quantizes the activations too, which folding would not
+  const auto foldable = [&](const QuantWeight& w) { return w.kind == QuantKind::None || (w.kind == QuantKind::Nf4 && c.quantized); };
+  return c.cls_only && c.fold_kv && be.has_attention_cls_kv() && foldable(p.k_wq) && foldable(p.v_wq);
 }
 
 BertLayerActs::BertLayerActs(Backend& be, const BertLayerConfig& c) : be_(be) {
@@ -88,7 +92,8 @@ BertLayerActs::BertLayerActs(Backend& be, const BertLayerConfig& c) : be_(be) {
   const size_t wmax = (size_t)std::max(c.C, c.FF) * c.C, deq = c.quantized ? std::max(wmax, (size_t)c.FF * c.C) : 0;
   const size_t heads = attention_shape(be, c).token_major ? 0 : 4 * NC;  // qh, kh, vh, ah
   const size_t BC = (size_t)c.B * c.C;  // x_cls, whether or not cls_only is set (a few KiB)
-  const size_t total = 14 * NC + heads + 2 * NF + 4 * N + (size_t)c.B * c.NH * c.T + 6 * N * r + BC + probs + deq + scratch_floats(c);
+  const size_t deq_kv = c.quantized && c.cls_only && c.fold_kv ? 2 * (size_t)c.C * c.C : 0;
+  const size_t total = 14 * NC + heads + 2 * NF + 4 * N + (size_t)c.B * c.NH * c.T + 6 * N * r + BC + probs + deq + deq_kv + scratch_floats(c);
   block_ = be.alloc(total * sizeof(float));
   Carve mem(block_);
   auto take = [&](size_t n) { return mem.take(n); };
@@ -103,6 +108,7 @@ BertLayerActs::BertLayerActs(Backend& be, const BertLayerConfig& c) : be_(be) {
   x_cls = take(BC);
   att_probs = probs ? take(probs) : nullptr;
   wdeq = deq ? take(deq) : nullptr;
+  wdeq_kv = deq_kv ? take(deq_kv) : nullptr;
   scratch = take(scratch_floats(c));
 }
 
@@ -180,7 +186,9 @@ void bert_layer_forward(Backend& be, const BertLayerConfig& c, const BertLayerPa
   } else {
     project(N, x, {query, key, value});
   }
-  if (fold) {  // folded keys and values need only their adapters' down-projections
+  if (fold) {  // folded keys and values need only their nf4 weights dequantized and their adapters' down-projections
+    if (p.k_wq.kind != QuantKind::None) be.dequantize_weight(a.wdeq_kv, p.k_wq, C, C);
+    if (p.v_wq.kind != QuantKind::None) be.dequantize_weight(a.wdeq_kv + (long)C * C, p.v_wq, C, C);
     float* hs[2];
     const float* As[2];
     uint64_t seeds[2];
@@ -306,7 +314,8 @@ void bert_layer_backward(Backend& be, const BertLayerConfig& c, const BertLayerP
     ProfileScope prof("attention_cls_kv_backward", profiling() ? op_name(c, "attention") + " backward" : "", cls_kv_flops(c, true), c.B,
                       c.NH, c.T, HS);
     const ClsKV kv = folded_kv(c, p, a);
-    const ClsKVGrads kg{g.k_w, g.k_b, g.v_w, g.v_b, kv.hk ? g.k_B : nullptr, kv.hv ? g.v_B : nullptr};
+    const bool k_fp32 = p.k_wq.kind == QuantKind::None, v_fp32 = p.v_wq.kind == QuantKind::None;  // a quantized base is frozen
+    const ClsKVGrads kg{k_fp32 ? g.k_w : nullptr, g.k_b, v_fp32 ? g.v_w : nullptr, g.v_b, kv.hk ? g.k_B : nullptr, kv.hv ? g.v_B : nullptr};
     dq = dqh;
     be.attention_cls_kv_backward(dx, dq, kv.hk ? dkh : nullptr, kv.hv ? dvh : nullptr, kg, d_att, x, a.q, kv, a.lse, mask, sh, c.attn_dropout,
                                  seed);

@@ -26,7 +26,8 @@ struct BertLayerConfig {
   // run on B rows, and out is (B,C). Needs Backend::has_attention_cls().
   bool cls_only = false;
   // With cls_only: the key and value linears fold into the attention (Backend::attention_cls_kv_*),
-  // never projecting k and v, where the backend can and both weights are fp32 (bert_layer_folds_kv).
+  // never projecting k and v, where the backend can and both weights are fp32 or nf4 (dequantized
+  // once per step: the same fp32 math as QLoRA's projections; see bert_layer_folds_kv).
   bool fold_kv = false;
   int index = 0;           // the layer's number (profiler event names)
 };
@@ -77,6 +78,7 @@ class BertLayerActs {
   float* x_cls;               // (B,C) the [CLS] rows of the input (with cls_only)
   float* att_probs;           // (B,NH,T,T) for naive attention, else null
   float* wdeq;                // (max(FF,C)·max(FF,C)) a dequantized weight for LoRA on a quantized base, else null
+  float* wdeq_kv;             // (2,C,C) nf4 key and value weights dequantized for a folded layer, else null
   float* scratch;             // backward workspace
 
  private:
