@@ -1,7 +1,7 @@
 // Does training really learn? A random-init TinyBERT-4L trained from scratch on
 // the synthetic paraphrase task (src-main/engine/train/learn-synthetic.ts),
 // printing the dev curve. Exits 1 below --target.
-//   npx tsx scripts/learn-synthetic.ts [--steps 3000] [--lr 2e-4] [--words 6] [--train 96000] [--batch 32]
+//   npx tsx scripts/learn-synthetic.ts [--steps 4500] [--lr 2e-4] [--words 6] [--train 96000] [--batch 32]
 //                                      [--dropout 0] [--schedule linear] [--warmup 0.1] [--beta2 0.999] [--target 0.95]
 //                                      [--out DIR]: keep the trained model (DIR/model) and the task (DIR/data)
 import fs from 'node:fs'

@@ -31,7 +31,7 @@ export interface LearnOptions {
   log?: (line: string) => void
 }
 
-export const LEARN_DEFAULTS = { steps: 3000, lr: 2e-4, train: 96_000, words: 6, batch: 32, dropout: 0, schedule: 'linear' as ScheduleName, warmup: 0.1, beta2: 0.999, evalEvery: 100 }
+export const LEARN_DEFAULTS = { steps: 4500, lr: 2e-4, train: 96_000, words: 6, batch: 32, dropout: 0, schedule: 'linear' as ScheduleName, warmup: 0.1, beta2: 0.999, evalEvery: 100 }
 
 export interface LearnRun {
   result: TrainResult
