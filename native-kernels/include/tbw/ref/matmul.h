@@ -32,6 +32,30 @@ void matmul_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp,
     }
 }
 
+// LoRA's down-projection alone: h (N,r) = dropout(inp)·Aᵀ (lora_forward's, and a folded key's or value's)
+template <class T>
+void lora_down_forward(T* h, const T* inp, const T* A, int N, int C, int r, float p, uint64_t seed) {
+  std::vector<T> xd((size_t)N * C);
+  for (long i = 0; i < (long)N * C; i++) xd[i] = inp[i] * T(p > 0 ? dropout_scale(seed, i, p) : 1.f);
+  matmul_forward(h, xd.data(), A, (const T*)nullptr, N, C, r);
+}
+
+// Its backward: dA (r,C) += dhᵀ·dropout(inp); dinp (N,C) += dropout_backward(dh·A) when not null
+template <class T>
+void lora_down_backward(T* dinp, T* dA, const T* dh, const T* inp, const T* A, int N, int C, int r, float p, uint64_t seed) {
+  for (int n = 0; n < N; n++)
+    for (int c = 0; c < C; c++) {
+      const long i = (long)n * C + c;
+      const T keep = T(p > 0 ? dropout_scale(seed, i, p) : 1.f);
+      T dxd = 0;
+      for (int j = 0; j < r; j++) {
+        if (dA) dA[(long)j * C + c] += dh[(long)n * r + j] * inp[i] * keep;
+        dxd += dh[(long)n * r + j] * A[(long)j * C + c];
+      }
+      if (dinp) dinp[i] += dxd * keep;
+    }
+}
+
 // LoRA fused into a frozen linear:
 //   out = inp·Wᵀ + bias + scale · (dropout(inp)·Aᵀ)·Bᵀ
 // inp (N,C), W (OC,C), A (r,C), Bm (OC,r) -> out (N,OC), h (N,r) = dropout(inp)·Aᵀ (saved for backward)
@@ -39,9 +63,7 @@ template <class T>
 void lora_forward(T* out, T* h, const T* inp, const T* W, const T* bias, const T* A, const T* Bm, int N, int C, int OC,
                   int r, T scale, float p, uint64_t seed) {
   matmul_forward(out, inp, W, bias, N, C, OC);
-  std::vector<T> xd((size_t)N * C);
-  for (long i = 0; i < (long)N * C; i++) xd[i] = inp[i] * T(p > 0 ? dropout_scale(seed, i, p) : 1.f);
-  matmul_forward(h, xd.data(), A, (const T*)nullptr, N, C, r);
+  lora_down_forward(h, inp, A, N, C, r, p, seed);
   for (int n = 0; n < N; n++)
     for (int o = 0; o < OC; o++) {
       T acc = 0;
@@ -64,41 +86,7 @@ void lora_backward(T* dinp, T* dA, T* dB, T* dbias, const T* dout, const T* inp,
         dh[(long)n * r + j] += d * Bm[(long)o * r + j];
       }
     }
-  for (int n = 0; n < N; n++)
-    for (int c = 0; c < C; c++) {
-      const long i = (long)n * C + c;
-      const T keep = T(p > 0 ? dropout_scale(seed, i, p) : 1.f);
-      T dxd = 0;
-      for (int j = 0; j < r; j++) {
-        dA[(long)j * C + c] += dh[(long)n * r + j] * inp[i] * keep;
-        dxd += dh[(long)n * r + j] * A[(long)j * C + c];
-      }
-      if (dinp) dinp[i] += dxd * keep;
-    }
-}
-
-// LoRA's down-projection alone: h (N,r) = dropout(inp)·Aᵀ, computed as lora_forward does
-template <class T>
-void lora_down_forward(T* h, const T* inp, const T* A, int N, int C, int r, float p, uint64_t seed) {
-  std::vector<T> xd((size_t)N * C);
-  for (long i = 0; i < (long)N * C; i++) xd[i] = inp[i] * T(p > 0 ? dropout_scale(seed, i, p) : 1.f);
-  matmul_forward(h, xd.data(), A, (const T*)nullptr, N, C, r);
-}
-
-// Its backward: dA (r,C) += dhᵀ·dropout(inp); dinp (N,C) += dropout_backward(dh·A) when not null
-template <class T>
-void lora_down_backward(T* dinp, T* dA, const T* dh, const T* inp, const T* A, int N, int C, int r, float p, uint64_t seed) {
-  for (int n = 0; n < N; n++)
-    for (int c = 0; c < C; c++) {
-      const long i = (long)n * C + c;
-      const T keep = T(p > 0 ? dropout_scale(seed, i, p) : 1.f);
-      T dxd = 0;
-      for (int j = 0; j < r; j++) {
-        if (dA) dA[(long)j * C + c] += dh[(long)n * r + j] * inp[i] * keep;
-        dxd += dh[(long)n * r + j] * A[(long)j * C + c];
-      }
-      if (dinp) dinp[i] += dxd * keep;
-    }
+  lora_down_backward(dinp, dA, dh.data(), inp, A, N, C, r, p, seed);
 }
 
 }  // namespace tbw::ref
