@@ -28,9 +28,12 @@ export function estimateFinetune(m: ModelInfo, p: FinetuneParams, variant: strin
   const slots = p.optimizer === 'adamw' ? 2 : p.optimizer === 'sgd' && p.momentum > 0 ? 1 : 0.05
   const perLayerActs = tokens * (22 * C + 3 * m.intermediate) + (p.attention === 'naive' ? p.batchSize * m.heads * T * T * 2 : 0)
   const memoryBytes = 4 * (2 * base + slots * trainable + m.layers * perLayerActs)
-  // Matmul FLOPs per token: forward 2·P, backward 2·P for inputs (+2·P for weights when fully trained).
-  const matmulParams = m.layers * (4 * C * C + 2 * C * m.intermediate)
-  const flopsPerStep = p.gradAccum * tokens * matmulParams * (p.method === 'full' ? 6 : 4)
+  // Matmul FLOPs per row of a layer: forward 2·P, backward 2·P for inputs (+2·P for weights when
+  // fully trained). Every token goes through each layer but the last, which runs on the [CLS] rows
+  // alone (its keys and values fold into the attention).
+  const perRow = 4 * C * C + 2 * C * m.intermediate
+  const rows = tokens * (m.layers - 1) + p.batchSize
+  const flopsPerStep = p.gradAccum * rows * perRow * (p.method === 'full' ? 6 : 4)
   const rate = (GFLOPS_PER_THREAD[variant] ?? 4) * threads * 1e9
   const secondsPerStep = flopsPerStep / rate
   return { trainableParams: trainable, totalParams: base, totalSteps, memoryBytes, secondsPerStep, etaSeconds: secondsPerStep * totalSteps, meanTokens: T }
