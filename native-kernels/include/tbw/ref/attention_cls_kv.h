@@ -33,6 +33,12 @@ static inline void cls_axpy(float* __restrict__ y, float a, const float* __restr
   for (int i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+// y += a·x + b·z
+static inline void cls_axpy2(float* __restrict__ y, float a, const float* __restrict__ x, float b, const float* __restrict__ z, int n) {
+#pragma omp simd
+  for (int i = 0; i < n; i++) y[i] += a * x[i] + b * z[i];
+}
+
 // Floats of scratch per sequence: forward, backward; and of what backward keeps per sequence for
 // attention_cls_kv_param_grads_row (du, z (NH,C); drk, w (NH,r); dck, σ (NH)).
 static inline size_t cls_kv_forward_scratch(int NH, int Tn, int C, int r) { return (size_t)NH * (2 * C + 2 * r + 2 + Tn); }
@@ -188,7 +194,7 @@ static void attention_cls_kv_seq_backward(float* dx, float* dq, float* dhk, floa
     for (int h = 0; h < NH; h++) {
       const float pj = pd[(long)h * Tn + j], sj = ds[(long)h * Tn + j];
       if (pj == 0.f && sj == 0.f) continue;
-      if (dx) cls_axpy(dx + row * C, pj, dz + (long)h * C, C), cls_axpy(dx + row * C, sj, u + (long)h * C, C);
+      if (dx) cls_axpy2(dx + row * C, pj, dz + (long)h * C, sj, u + (long)h * C, C);
       for (int i = 0; i < rK; i++) dhk[row * rK + i] += sj * rk[h * rK + i];
       for (int i = 0; i < rV; i++) dhv[row * rV + i] += pj * dw[h * r + i];
     }
