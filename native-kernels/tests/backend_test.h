@@ -75,4 +75,11 @@ inline std::vector<tbw::Backend*> fast_backends_or_skip(const std::string& test)
 
 inline tbw::Backend& ref_backend() { return *tbw::cpu_backend("ref"); }
 
+// The reference backend first, then fast_backends_or_skip(test).
+inline std::vector<tbw::Backend*> all_backends_or_skip(const std::string& test) {
+  std::vector<tbw::Backend*> out = {&ref_backend()};
+  for (tbw::Backend* be : fast_backends_or_skip(test)) out.push_back(be);
+  return out;
+}
+
 }  // namespace th

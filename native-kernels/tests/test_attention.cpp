@@ -161,9 +161,7 @@ int main() {
     th::report(naive + " T=128 HS=64", check(*be, 128, 64, false, 0.f, Mode::Naive));
     th::report(naive + " T=77 HS=26 padded, dropout 0.2", check(*be, 77, 26, true, 0.2f, Mode::Naive));
   }
-  std::vector<Backend*> cls_backends = {&th::ref_backend()};
-  for (Backend* be : th::fast_backends_or_skip("[CLS] attention")) cls_backends.push_back(be);
-  for (Backend* be : cls_backends) {
+  for (Backend* be : th::all_backends_or_skip("[CLS] attention")) {
     const std::string tag = std::string("cls[") + be->name() + "]";
     if (!be->has_attention_cls()) {
       th::skip(tag, std::string(be->name()) + " has no [CLS]-only attention (its models run the last layer on every token)");

@@ -130,9 +130,7 @@ static bool check(Backend& be, const Case& c) {
 
 int main() {
   std::printf("test_cls_kv (the [CLS] attention with folded key/value linears vs projecting them, on the reference backend)\n");
-  std::vector<Backend*> backends = {&th::ref_backend()};
-  for (Backend* be : th::fast_backends_or_skip("folded [CLS] keys and values")) backends.push_back(be);
-  for (Backend* be : backends) {
+  for (Backend* be : th::all_backends_or_skip("folded [CLS] keys and values")) {
     const std::string tag = std::string("cls_kv[") + be->name() + "]";
     if (!be->has_attention_cls_kv()) {
       th::skip(tag, std::string(be->name()) + " cannot fold the keys and values (its models project them)");

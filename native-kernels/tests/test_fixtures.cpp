@@ -133,9 +133,7 @@ static bool check_optimizers(Backend& be, const th::Fixture& fx) {
 int main() {
   std::printf("test_fixtures (PyTorch golden fixtures, tolerance %.0e of each tensor's scale)\n", REL);
   const th::Fixture layer = th::load_fixture("bert_layer_lora.bin"), optim = th::load_fixture("optim.bin");
-  std::vector<Backend*> backends = {&th::ref_backend()};
-  for (Backend* be : th::fast_backends_or_skip("fixtures")) backends.push_back(be);
-  for (Backend* be : backends) {
+  for (Backend* be : th::all_backends_or_skip("fixtures")) {
     const std::string tag = std::string("[") + be->name() + "] ";
     th::report(tag + "BERT layer + LoRA q/k/v: out, dx and every parameter gradient", check_bert_layer(*be, layer));
     th::report(tag + "3 AdamW steps, 3 Adafactor steps x 2 configs", check_optimizers(*be, optim));

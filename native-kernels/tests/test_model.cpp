@@ -183,9 +183,7 @@ int main() {
   for (const Case& c : cases) {
     S = c.shape;
     const th::Fixture fx = th::load_fixture(c.fixture);
-    std::vector<Backend*> backends = {&th::ref_backend()};
-    for (Backend* be : th::fast_backends_or_skip(std::string("model ") + c.label)) backends.push_back(be);
-    for (Backend* be : backends)
+    for (Backend* be : th::all_backends_or_skip(std::string("model ") + c.label))
       for (LastLayer last : {LastLayer::Folded, LastLayer::Cls, LastLayer::Full}) {
         // The folded [CLS]-only last layer is the default; the full one is what the CUDA backend runs.
         const char* form = last == LastLayer::Folded ? "" : last == LastLayer::Cls ? ", [CLS] last layer, keys and values projected" : ", full last layer";
